@@ -1,0 +1,260 @@
+//! Configuration from environment variables, read and validated once per cold start.
+//!
+//! Resource names come only from the variables `infra/template.yaml` sets; endpoints
+//! are the SDK's own business (`AWS_ENDPOINT_URL*`), so nothing here names a host.
+
+use std::fmt;
+
+/// Names of the environment variables every function may read.
+pub mod vars {
+    /// Hours an entity stays locked out after its breaker trips.
+    pub const LOCKOUT_HOURS: &str = "CIRCUIT_BREAKER_ENTITY_LOCKOUT_HOURS";
+    /// Failures before a breaker trips.
+    pub const MAX_ATTEMPTS: &str = "CIRCUIT_BREAKER_MAX_ATTEMPTS";
+    /// Table holding one current prediction per (player_lookup, game_date, market).
+    pub const PREDICTIONS_TABLE: &str = "PREDICTIONS_TABLE";
+    /// Table holding per-entity features written by the processors.
+    pub const FEATURES_TABLE: &str = "FEATURES_TABLE";
+    /// Label stored with every prediction.
+    pub const MODEL_VERSION: &str = "MODEL_VERSION";
+    /// CloudWatch namespace of the EMF metrics.
+    pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
+    /// How many DynamoDB writes one invocation keeps in flight.
+    pub const WRITE_CONCURRENCY: &str = "PREDICTION_WRITE_CONCURRENCY";
+}
+
+/// Default lockout after a breaker trips.
+pub const DEFAULT_LOCKOUT_HOURS: u32 = 24;
+/// Default failures before a breaker trips.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Default model label.
+pub const DEFAULT_MODEL_VERSION: &str = "baseline-v1";
+/// Default metrics namespace.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "NbaProps";
+/// Default number of DynamoDB writes in flight per invocation.
+pub const DEFAULT_WRITE_CONCURRENCY: usize = 16;
+
+/// A configuration value that is missing or cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set (or is empty).
+    #[error("environment variable {name} is required but not set")]
+    Missing {
+        /// Variable name.
+        name: &'static str,
+    },
+    /// A variable is set to something unusable.
+    #[error("environment variable {name}={value:?} is invalid: {reason}")]
+    Invalid {
+        /// Variable name.
+        name: &'static str,
+        /// The raw value.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+}
+
+/// Where configuration values are read from: the process environment in production,
+/// a map in tests.
+pub trait Source {
+    /// The value of `name`, if set.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<const N: usize> Source for [(&str, &str); N] {
+    fn get(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_string())
+    }
+}
+
+fn optional(src: &impl Source, name: &'static str) -> Option<String> {
+    src.get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn required(src: &impl Source, name: &'static str) -> Result<String, ConfigError> {
+    optional(src, name).ok_or(ConfigError::Missing { name })
+}
+
+fn bounded_u32(
+    src: &impl Source,
+    name: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = optional(src, name) else {
+        return Ok(default);
+    };
+    let invalid = |reason: String| ConfigError::Invalid {
+        name,
+        value: raw.clone(),
+        reason,
+    };
+    let value: u32 = raw
+        .parse()
+        .map_err(|_| invalid("expected a whole number".into()))?;
+    if !range.contains(&value) {
+        return Err(invalid(format!(
+            "must be between {} and {}",
+            range.start(),
+            range.end()
+        )));
+    }
+    Ok(value)
+}
+
+/// Circuit-breaker settings shared by every function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerSettings {
+    /// Hours an entity stays locked out after a trip (`CIRCUIT_BREAKER_ENTITY_LOCKOUT_HOURS`).
+    pub lockout_hours: u32,
+    /// Failures before the breaker trips (`CIRCUIT_BREAKER_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+}
+
+impl BreakerSettings {
+    /// Reads and validates the breaker settings; a malformed value is an error, never a
+    /// silent default.
+    pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            // A year is the most any lockout could sensibly need.
+            lockout_hours: bounded_u32(src, vars::LOCKOUT_HOURS, DEFAULT_LOCKOUT_HOURS, 1..=8760)?,
+            max_attempts: bounded_u32(src, vars::MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 1..=100)?,
+        })
+    }
+
+    /// The lockout as a duration.
+    pub fn lockout(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.lockout_hours))
+    }
+}
+
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        Self {
+            lockout_hours: DEFAULT_LOCKOUT_HOURS,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+/// Everything the prediction writer needs, validated at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterConfig {
+    /// Predictions table name.
+    pub predictions_table: String,
+    /// Features table name.
+    pub features_table: String,
+    /// Model label stored with each prediction.
+    pub model_version: String,
+    /// CloudWatch namespace for EMF metrics.
+    pub metrics_namespace: String,
+    /// DynamoDB writes kept in flight per invocation.
+    pub write_concurrency: usize,
+    /// Breaker settings (validated here too, so a bad deployment fails at once).
+    pub breaker: BreakerSettings,
+}
+
+impl WriterConfig {
+    /// Reads the writer's configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    /// Reads the writer's configuration from `src`.
+    pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            predictions_table: required(src, vars::PREDICTIONS_TABLE)?,
+            features_table: required(src, vars::FEATURES_TABLE)?,
+            model_version: optional(src, vars::MODEL_VERSION)
+                .unwrap_or_else(|| DEFAULT_MODEL_VERSION.into()),
+            metrics_namespace: optional(src, vars::METRICS_NAMESPACE)
+                .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into()),
+            write_concurrency: bounded_u32(
+                src,
+                vars::WRITE_CONCURRENCY,
+                DEFAULT_WRITE_CONCURRENCY as u32,
+                1..=256,
+            )? as usize,
+            breaker: BreakerSettings::from_source(src)?,
+        })
+    }
+}
+
+impl fmt::Display for WriterConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}={}", vars::PREDICTIONS_TABLE, self.predictions_table)?;
+        writeln!(f, "{}={}", vars::FEATURES_TABLE, self.features_table)?;
+        writeln!(f, "{}={}", vars::MODEL_VERSION, self.model_version)?;
+        writeln!(f, "{}={}", vars::METRICS_NAMESPACE, self.metrics_namespace)?;
+        writeln!(f, "{}={}", vars::WRITE_CONCURRENCY, self.write_concurrency)?;
+        writeln!(f, "{}={}", vars::LOCKOUT_HOURS, self.breaker.lockout_hours)?;
+        write!(f, "{}={}", vars::MAX_ATTEMPTS, self.breaker.max_attempts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLES: [(&str, &str); 2] = [("PREDICTIONS_TABLE", "p"), ("FEATURES_TABLE", "f")];
+
+    #[test]
+    fn defaults_apply_when_unset() {
+        let cfg = WriterConfig::from_source(&TABLES).unwrap();
+        assert_eq!(cfg.breaker.lockout_hours, 24);
+        assert_eq!(cfg.breaker.max_attempts, 3);
+        assert_eq!(cfg.model_version, "baseline-v1");
+    }
+
+    #[test]
+    fn lockout_is_read_from_the_environment() {
+        let src = [("CIRCUIT_BREAKER_ENTITY_LOCKOUT_HOURS", "2")];
+        assert_eq!(BreakerSettings::from_source(&src).unwrap().lockout_hours, 2);
+        assert_eq!(
+            BreakerSettings::from_source(&src).unwrap().lockout(),
+            chrono::Duration::hours(2)
+        );
+    }
+
+    #[test]
+    fn non_numeric_lockout_is_refused_not_defaulted() {
+        let src = [("CIRCUIT_BREAKER_ENTITY_LOCKOUT_HOURS", "one day")];
+        let err = BreakerSettings::from_source(&src).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name, .. } if name == vars::LOCKOUT_HOURS));
+        assert!(err.to_string().contains("one day"), "{err}");
+    }
+
+    #[test]
+    fn zero_or_huge_attempts_are_refused() {
+        for bad in ["0", "101", "-1", "2.5"] {
+            let src = [("CIRCUIT_BREAKER_MAX_ATTEMPTS", bad)];
+            assert!(BreakerSettings::from_source(&src).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn missing_table_is_a_clear_error() {
+        let src = [("FEATURES_TABLE", "f")];
+        assert_eq!(
+            WriterConfig::from_source(&src).unwrap_err(),
+            ConfigError::Missing {
+                name: "PREDICTIONS_TABLE"
+            }
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! DynamoDB adapter: the prediction and feature tables.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure,
+};
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+
+use crate::StoreError;
+use crate::features::{FeatureKey, FeatureStore, PlayerGameFeatures};
+use crate::prediction::{Prediction, PredictionStore, WriteOutcome};
+
+/// Attribute names of the key schemas, as `infra/template.yaml` declares them.
+pub mod keys {
+    /// Predictions: partition key.
+    pub const PLAYER_LOOKUP: &str = "player_lookup";
+    /// Predictions: sort key (`YYYY-MM-DD#market`).
+    pub const PREDICTION_KEY: &str = "prediction_key";
+    /// Features: partition key (`player#lookup`, `team#ABC`).
+    pub const ENTITY_ID: &str = "entity_id";
+    /// Features: sort key (`processor#YYYY-MM-DD`).
+    pub const FEATURE_KEY: &str = "feature_key";
+}
+
+/// BatchGetItem takes at most 100 keys.
+const BATCH_GET_LIMIT: usize = 100;
+/// Rounds of retrying `UnprocessedKeys` before giving up.
+const UNPROCESSED_ROUNDS: u32 = 5;
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// Counts the HTTP requests a client sends, per operation (retries included), so tests
+/// and benchmarks can state DynamoDB requests per prediction from what was sent.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl RequestCounter {
+    /// Requests sent so far, per operation name ("PutItem", ...).
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Requests of one operation so far.
+    pub fn get(&self, operation: &str) -> u64 {
+        self.snapshot().get(operation).copied().unwrap_or(0)
+    }
+
+    /// All requests so far.
+    pub fn total(&self) -> u64 {
+        self.snapshot().values().sum()
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .map(|m| m.name().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry(operation).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Builds a DynamoDB client from the shared SDK configuration, optionally counting requests.
+pub fn client(sdk: &aws_config::SdkConfig, counter: Option<RequestCounter>) -> Client {
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(sdk);
+    if let Some(counter) = counter {
+        builder = builder.interceptor(counter);
+    }
+    Client::from_conf(builder.build())
+}
+
+/// The predictions table.
+#[derive(Debug, Clone)]
+pub struct PredictionTable {
+    client: Client,
+    table: String,
+}
+
+impl PredictionTable {
+    /// Wraps a client and table name.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Reads the stored `generated_at` of a key (strongly consistent); used only when
+    /// a conditional write failed and the store did not return the old item.
+    async fn stored_generated_at(&self, p: &Prediction) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PLAYER_LOOKUP, s(&p.player_lookup))
+            .key(keys::PREDICTION_KEY, s(&p.prediction_key))
+            .projection_expression("generated_at")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::new(format!("GetItem {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        Ok(out
+            .item()
+            .and_then(|i| i.get("generated_at"))
+            .and_then(|v| v.as_s().ok())
+            .cloned())
+    }
+
+    /// Reads one stored prediction (strongly consistent).
+    pub async fn get(
+        &self,
+        player_lookup: &str,
+        prediction_key: &str,
+    ) -> Result<Option<Prediction>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PLAYER_LOOKUP, s(player_lookup))
+            .key(keys::PREDICTION_KEY, s(prediction_key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::new(format!("GetItem {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        out.item
+            .map(|item| serde_dynamo::from_item(item))
+            .transpose()
+            .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
+    }
+}
+
+impl PredictionStore for PredictionTable {
+    async fn put_if_newer(&self, prediction: &Prediction) -> Result<WriteOutcome, StoreError> {
+        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(prediction)
+            .map_err(|e| StoreError::new("encoding prediction", e))?;
+        // A lost race against a delete between the failed put and the fallback read
+        // is retried; three rounds is far more than that window needs.
+        for _ in 0..3 {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                // Lands only where nothing is stored or what is stored is strictly older;
+                // canonical timestamps compare as strings in time order.
+                .condition_expression("attribute_not_exists(#pk) OR #gen < :gen")
+                .expression_attribute_names("#pk", keys::PLAYER_LOOKUP)
+                .expression_attribute_names("#gen", "generated_at")
+                .expression_attribute_values(":gen", s(&prediction.generated_at))
+                .return_values(ReturnValue::AllOld)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            let err = match result {
+                Ok(out) => {
+                    let replaced = out.attributes().is_some_and(|a| !a.is_empty());
+                    return Ok(if replaced {
+                        WriteOutcome::Replaced
+                    } else {
+                        WriteOutcome::Created
+                    });
+                }
+                Err(err) => err,
+            };
+            let Some(PutItemError::ConditionalCheckFailedException(conflict)) = err.as_service_error()
+            else {
+                return Err(StoreError::new(
+                    format!("PutItem {}", self.table),
+                    aws_sdk_dynamodb::error::DisplayErrorContext(err),
+                ));
+            };
+            // Real DynamoDB returns the old item with the conflict; DynamoDB Local does
+            // not, so read it then.
+            let returned = conflict
+                .item()
+                .and_then(|i| i.get("generated_at"))
+                .and_then(|v| v.as_s().ok())
+                .cloned();
+            let stored = match returned {
+                Some(stored) => Some(stored),
+                None => self.stored_generated_at(prediction).await?,
+            };
+            match stored {
+                Some(stored) if stored == prediction.generated_at => return Ok(WriteOutcome::Duplicate),
+                Some(stored) if stored > prediction.generated_at => return Ok(WriteOutcome::Stale),
+                // Stored is older or gone: the item changed since the write; try again.
+                _ => continue,
+            }
+        }
+        Err(StoreError::new(
+            format!("PutItem {}", self.table),
+            "item kept changing under the conditional write",
+        ))
+    }
+}
+
+/// The features table.
+#[derive(Debug, Clone)]
+pub struct FeatureTable {
+    client: Client,
+    table: String,
+}
+
+impl FeatureTable {
+    /// Wraps a client and table name.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Stores a player's features for a game date (overwrites).
+    pub async fn put(&self, features: &PlayerGameFeatures) -> Result<(), StoreError> {
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(features)
+            .map_err(|e| StoreError::new("encoding features", e))?;
+        item.insert(keys::ENTITY_ID.into(), s(PlayerGameFeatures::entity_id(&features.player_lookup)));
+        item.insert(keys::FEATURE_KEY.into(), s(PlayerGameFeatures::feature_key(features.game_date)));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::new(format!("PutItem {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+}
+
+impl FeatureStore for FeatureTable {
+    async fn get_many(
+        &self,
+        keys: &[FeatureKey],
+    ) -> Result<HashMap<FeatureKey, PlayerGameFeatures>, StoreError> {
+        let mut found = HashMap::new();
+        let mut unique: Vec<&FeatureKey> = keys.iter().collect();
+        unique.sort();
+        unique.dedup();
+        for chunk in unique.chunks(BATCH_GET_LIMIT) {
+            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
+                .iter()
+                .map(|k| {
+                    HashMap::from([
+                        (keys::ENTITY_ID.to_string(), s(PlayerGameFeatures::entity_id(&k.player_lookup))),
+                        (keys::FEATURE_KEY.to_string(), s(PlayerGameFeatures::feature_key(k.game_date))),
+                    ])
+                })
+                .collect();
+            let mut round = 0;
+            while !pending.is_empty() {
+                if round == UNPROCESSED_ROUNDS {
+                    return Err(StoreError::new(
+                        format!("BatchGetItem {}", self.table),
+                        format!("{} keys still unprocessed after {round} rounds", pending.len()),
+                    ));
+                }
+                if round > 0 {
+                    // Unprocessed keys mean throttling: back off before asking again.
+                    tokio::time::sleep(Duration::from_millis(50 << round)).await;
+                }
+                round += 1;
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .build()
+                    .map_err(|e| StoreError::new("building BatchGetItem", e))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::new(format!("BatchGetItem {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    let features: PlayerGameFeatures = serde_dynamo::from_item(item)
+                        .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))?;
+                    let key = FeatureKey {
+                        player_lookup: features.player_lookup.clone(),
+                        game_date: features.game_date,
+                    };
+                    found.insert(key, features);
+                }
+                if let Some(mut unprocessed) = out.unprocessed_keys {
+                    if let Some(rest) = unprocessed.remove(&self.table) {
+                        pending = rest.keys;
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,36 @@
+//! Domain logic and AWS adapters shared by the nba-props-serverless functions.
+//!
+//! Domain modules (`prediction`, `features`, `prediction_writer`, `nba_data`) know
+//! nothing of the SDK; they talk to storage through the traits they define. The
+//! adapters (`dynamodb`, `aws`) implement those traits, one module per AWS service.
+
+pub mod aws;
+pub mod config;
+pub mod dynamodb;
+pub mod features;
+pub mod metrics;
+pub mod nba_data;
+pub mod prediction;
+pub mod prediction_writer;
+pub mod sqs_batch;
+pub mod telemetry;
+
+/// A storage call that failed (network, throttling after the SDK's retries, bad item).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation} failed: {message}")]
+pub struct StoreError {
+    /// What was being done ("PutItem predictions", ...).
+    pub operation: String,
+    /// The underlying error, rendered with its sources.
+    pub message: String,
+}
+
+impl StoreError {
+    /// Wraps an error with the operation it interrupted.
+    pub fn new(operation: impl Into<String>, error: impl std::fmt::Display) -> Self {
+        Self {
+            operation: operation.into(),
+            message: error.to_string(),
+        }
+    }
+}
