@@ -1,1 +1,104 @@
-fn main() {}
+//! `nba-props`: run the pipeline locally, print configuration, cut fixtures.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use nba_props::config::WriterConfig;
+use nba_props_cli::dataset::{self, Dataset};
+use nba_props_cli::local_aws::LocalAws;
+use nba_props_cli::provision::{LocalStack, unique_stack_name};
+
+/// nba-props-serverless, locally: no AWS account needed.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Bring up DynamoDB Local and moto, provision infra/template.yaml, and push real
+    /// games through the pipeline (the main job).
+    Replay {
+        /// Read the full files from this `shared/data/nba` folder instead of the fixtures.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Only these game dates (default: every date with prop lines).
+        #[arg(long = "date")]
+        dates: Vec<NaiveDate>,
+    },
+    /// Start the local servers and keep them running; prints the variables to export.
+    LocalAws,
+    /// Print the configuration a function would run with, from the environment.
+    Config,
+    /// Cut the committed fixtures from the full data.
+    Fixtures {
+        /// The `shared/data/nba` folder.
+        #[arg(long, default_value = "../shared/data/nba")]
+        data: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "tests/fixtures/nba-2025-26")]
+        out: PathBuf,
+        /// First game date kept.
+        #[arg(long, default_value = "2025-10-21")]
+        from: NaiveDate,
+        /// Last game date kept.
+        #[arg(long, default_value = "2025-11-05")]
+        to: NaiveDate,
+        /// First date whose main prop lines are kept.
+        #[arg(long, default_value = "2025-11-01")]
+        lines_from: NaiveDate,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber_init();
+    match Cli::parse().command {
+        Command::Replay { data, dates } => {
+            let data = match data {
+                Some(dir) if !dir.join("season-2025-26").exists() => {
+                    bail!("{} does not hold the shared NBA data (season-2025-26/ is missing)", dir.display())
+                }
+                Some(dir) => Dataset::full_2025_26(&dir)?,
+                None => Dataset::fixtures()?,
+            };
+            let local = LocalAws::start().await?;
+            println!("local AWS: DynamoDB Local {}, moto {}", local.endpoints.dynamodb, local.endpoints.moto);
+            let stack = LocalStack::provision(&local.endpoints, &unique_stack_name("replay")).await?;
+            println!("provisioned stack {} from infra/template.yaml", stack.name);
+            nba_props_cli::replay::run(&stack, &data, &dates, &mut std::io::stdout()).await?;
+        }
+        Command::LocalAws => {
+            let endpoints = LocalAws::start().await?.detach();
+            println!("export AWS_ENDPOINT_URL_DYNAMODB={}", endpoints.dynamodb);
+            println!("export AWS_ENDPOINT_URL={}", endpoints.moto);
+            println!("export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local");
+        }
+        Command::Config => match WriterConfig::from_env() {
+            Ok(cfg) => println!("prediction-writer:\n{cfg}"),
+            Err(e) => bail!("prediction-writer configuration: {e}"),
+        },
+        Command::Fixtures { data, out, from, to, lines_from } => {
+            if !data.exists() {
+                bail!("{} not found: the fixtures are cut from the shared NBA data", data.display());
+            }
+            dataset::write_fixtures(&data, &out, from, to, lines_from)?;
+            println!("wrote fixtures to {}", out.display());
+        }
+    }
+    Ok(())
+}
+
+fn tracing_subscriber_init() {
+    // Handler logs (one line per failed record) go to stderr, the report to stdout.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
+}

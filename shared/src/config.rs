@@ -80,6 +80,12 @@ impl<const N: usize> Source for [(&str, &str); N] {
     }
 }
 
+impl Source for std::collections::BTreeMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        std::collections::BTreeMap::get(self, name).cloned()
+    }
+}
+
 fn optional(src: &impl Source, name: &'static str) -> Option<String> {
     src.get(name)
         .map(|v| v.trim().to_string())

@@ -30,6 +30,9 @@ pub mod keys {
     pub const FEATURE_KEY: &str = "feature_key";
 }
 
+/// Index of the predictions table by game date (declared in `infra/template.yaml`).
+pub const BY_GAME_DATE_INDEX: &str = "by-game-date";
+
 /// BatchGetItem takes at most 100 keys.
 const BATCH_GET_LIMIT: usize = 100;
 /// Rounds of retrying `UnprocessedKeys` before giving up.
@@ -129,6 +132,29 @@ impl PredictionTable {
             .and_then(|i| i.get("generated_at"))
             .and_then(|v| v.as_s().ok())
             .cloned())
+    }
+
+    /// Every prediction of a game date, through the `by-game-date` index.
+    pub async fn for_game_date(&self, game_date: chrono::NaiveDate) -> Result<Vec<Prediction>, StoreError> {
+        let pages: Vec<_> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_GAME_DATE_INDEX)
+            .key_condition_expression("game_date = :d")
+            .expression_attribute_values(":d", s(game_date.to_string()))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        pages
+            .into_iter()
+            .map(|item| {
+                let item = item.map_err(|e| StoreError::new(format!("Query {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+                serde_dynamo::from_item(item).map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
+            })
+            .collect()
     }
 
     /// Reads one stored prediction (strongly consistent).

@@ -160,8 +160,8 @@ pub struct PropOffer {
     pub player: String,
     /// Sportsbook market name (`player_points`, ...).
     pub market: String,
-    /// The line.
-    pub line: f64,
+    /// The line (absent for yes/no markets such as double-doubles).
+    pub line: Option<f64>,
     /// Bookmaker.
     pub bookmaker: String,
     /// Tip-off time (UTC).
@@ -214,15 +214,17 @@ pub fn main_lines(offers: &[PropOffer]) -> Vec<MainLine> {
     let mut best: BTreeMap<Key, BTreeMap<&str, (f64, f64)>> = BTreeMap::new();
     for offer in offers {
         let Some(market) = Market::parse(&offer.market) else { continue };
-        let (Some(over), Some(under)) = (offer.over_odds, offer.under_odds) else { continue };
+        let (Some(line), Some(over), Some(under)) = (offer.line, offer.over_odds, offer.under_odds) else {
+            continue;
+        };
         let date = offer.game_time.with_timezone(&New_York).date_naive();
         let distance = (implied_probability(over) - implied_probability(under)).abs();
         let key = (player_lookup(&offer.player), date, market);
         let books = best.entry(key).or_default();
-        let slot = books.entry(&offer.bookmaker).or_insert((f64::INFINITY, offer.line));
+        let slot = books.entry(&offer.bookmaker).or_insert((f64::INFINITY, line));
         // Ties go to the lower line so the choice does not depend on file order.
-        if distance < slot.0 || (distance == slot.0 && offer.line < slot.1) {
-            *slot = (distance, offer.line);
+        if distance < slot.0 || (distance == slot.0 && line < slot.1) {
+            *slot = (distance, line);
         }
     }
     best.into_iter()
@@ -325,7 +327,7 @@ mod tests {
         let offer = |book: &str, line: f64, over: f64, under: f64| PropOffer {
             player: "LeBron James".into(),
             market: "player_points".into(),
-            line,
+            line: Some(line),
             bookmaker: book.into(),
             // 00:30 UTC on the 6th is the evening of the 5th in New York.
             game_time: "2025-11-06T00:30:00Z".parse().unwrap(),

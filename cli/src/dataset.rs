@@ -1,0 +1,167 @@
+//! The real data the replay, tests and benchmarks run on: the committed compact
+//! fixtures (two weeks of the 2025-26 season), or the full files in `../shared/data/nba`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{NaiveDate, TimeZone, Utc};
+use nba_props::features::{PlayerGameFeatures, compute_game_features};
+use nba_props::nba_data::{self, MainLine, PlayerGameLine};
+use nba_props::prediction::{Market, PredictionRequest};
+
+use crate::local_aws::repo_root;
+
+/// Folder of the committed fixtures.
+pub fn fixtures_dir() -> PathBuf {
+    repo_root().join("tests/fixtures/nba-2025-26")
+}
+
+/// The reference data beside the repository (`../shared/data/nba`), if present.
+pub fn shared_data_dir() -> Option<PathBuf> {
+    let dir = repo_root().join("../shared/data/nba");
+    dir.join("season-2025-26/player_game_logs.csv").exists().then_some(dir)
+}
+
+/// Player game lines and main prop lines of one stretch of games.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Where it was read from.
+    pub source: PathBuf,
+    /// Player game lines.
+    pub lines: Vec<PlayerGameLine>,
+    /// Main prop lines.
+    pub main_lines: Vec<MainLine>,
+}
+
+impl Dataset {
+    /// The committed fixtures.
+    pub fn fixtures() -> Result<Self> {
+        let dir = fixtures_dir();
+        let lines = nba_data::read_player_lines(open(&dir.join("player_game_logs.csv"))?)?;
+        let main_lines = nba_data::read_main_lines(open(&dir.join("main_lines.csv"))?)?;
+        Ok(Self {
+            source: dir,
+            lines,
+            main_lines,
+        })
+    }
+
+    /// The full 2025-26 files from `data_dir` (`.../shared/data/nba`): every player line
+    /// and the main lines of every props file.
+    pub fn full_2025_26(data_dir: &Path) -> Result<Self> {
+        let season = data_dir.join("season-2025-26");
+        let lines = nba_data::read_player_lines(open(&season.join("player_game_logs.csv"))?)?;
+        let mut offers = Vec::new();
+        let mut props: Vec<PathBuf> = std::fs::read_dir(season.join("props"))
+            .with_context(|| format!("listing {}", season.join("props").display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+            .collect();
+        props.sort();
+        for path in props {
+            offers.extend(nba_data::read_prop_offers(open(&path)?)?);
+        }
+        Ok(Self {
+            source: season,
+            lines,
+            main_lines: nba_data::main_lines(&offers),
+        })
+    }
+
+    /// Every player's features for every game they played after their first.
+    pub fn features(&self) -> Vec<PlayerGameFeatures> {
+        compute_game_features(&self.lines)
+    }
+
+    /// Game dates that have main lines, in order.
+    pub fn slate_dates(&self) -> Vec<NaiveDate> {
+        self.main_lines
+            .iter()
+            .map(|l| l.game_date)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    /// One request per player with features on `date`, carrying the main lines known
+    /// for that player, stamped `generated_at`.
+    pub fn requests_for(
+        &self,
+        features: &[PlayerGameFeatures],
+        date: NaiveDate,
+        generated_at: chrono::DateTime<Utc>,
+    ) -> Vec<PredictionRequest> {
+        let mut lines: BTreeMap<(&str, Market), f64> = BTreeMap::new();
+        for l in self.main_lines.iter().filter(|l| l.game_date == date) {
+            lines.insert((l.player_lookup.as_str(), l.market), l.line);
+        }
+        features
+            .iter()
+            .filter(|f| f.game_date == date)
+            .map(|f| PredictionRequest {
+                player_lookup: f.player_lookup.clone(),
+                game_date: date,
+                generated_at,
+                lines: Market::ALL
+                    .into_iter()
+                    .filter_map(|m| lines.get(&(f.player_lookup.as_str(), m)).map(|l| (m, *l)))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// What actually happened: (player_lookup, date) → line.
+    pub fn results(&self) -> BTreeMap<(String, NaiveDate), &PlayerGameLine> {
+        self.lines
+            .iter()
+            .map(|l| ((l.player_lookup(), l.date), l))
+            .collect()
+    }
+}
+
+/// The morning a slate's requests are generated: 15:00 UTC (10:00 in New York).
+pub fn morning_of(date: NaiveDate) -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_hms_opt(15, 0, 0).expect("valid time"))
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).with_context(|| format!("opening {}", path.display()))
+}
+
+/// Cuts the committed fixtures from the full data: player lines and games of
+/// `from..=to` (rows copied unchanged), and the main lines of `lines_from..=to`.
+pub fn write_fixtures(data_dir: &Path, out: &Path, from: NaiveDate, to: NaiveDate, lines_from: NaiveDate) -> Result<()> {
+    if !data_dir.join("season-2025-26").exists() {
+        bail!("{} has no season-2025-26 folder", data_dir.display());
+    }
+    std::fs::create_dir_all(out)?;
+    let season = data_dir.join("season-2025-26");
+    for (file, date_column) in [("player_game_logs.csv", "date"), ("games.csv", "GAME_DATE")] {
+        let mut reader = csv::Reader::from_reader(open(&season.join(file))?);
+        let headers = reader.headers()?.clone();
+        let column = headers
+            .iter()
+            .position(|h| h == date_column)
+            .with_context(|| format!("{file} has no {date_column} column"))?;
+        let mut writer = csv::Writer::from_path(out.join(file))?;
+        writer.write_record(&headers)?;
+        for record in reader.records() {
+            let record = record?;
+            let date: NaiveDate = record[column].parse().with_context(|| format!("{file}: bad date"))?;
+            if (from..=to).contains(&date) {
+                writer.write_record(&record)?;
+            }
+        }
+        writer.flush()?;
+    }
+    let full = Dataset::full_2025_26(data_dir)?;
+    let lines: Vec<MainLine> = full
+        .main_lines
+        .into_iter()
+        .filter(|l| (lines_from..=to).contains(&l.game_date))
+        .collect();
+    nba_data::write_main_lines(&lines, File::create(out.join("main_lines.csv"))?)?;
+    Ok(())
+}
