@@ -8,4 +8,5 @@ pub mod local_aws;
 pub mod local_functions;
 pub mod provision;
 pub mod replay;
+pub mod runtime_api;
 pub mod template;

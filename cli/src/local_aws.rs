@@ -207,7 +207,8 @@ pub fn cargo_lambda() -> Result<PathBuf> {
     Ok(install()?.join("cargo-lambda/bin/cargo-lambda"))
 }
 
-fn free_port() -> Result<u16> {
+/// A port nothing listens on now.
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

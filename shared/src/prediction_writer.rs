@@ -165,11 +165,17 @@ impl<F: FeatureStore, P: PredictionStore> PredictionWriter<F, P> {
             }
         }
 
-        let results: Vec<_> = stream::iter(writes)
-            .map(|(id, prediction)| async move {
-                let result = self.predictions.put_if_newer(&prediction).await;
+        // Futures built in a loop, not a closure: a closure over borrowed ids makes the
+        // handler's future fail the `Send` check that spawning it needs.
+        let store = &self.predictions;
+        let mut pending = Vec::with_capacity(writes.len());
+        for (id, prediction) in writes {
+            pending.push(async move {
+                let result = store.put_if_newer(&prediction).await;
                 (id, prediction, result)
-            })
+            });
+        }
+        let results: Vec<_> = stream::iter(pending)
             .buffer_unordered(self.write_concurrency)
             .collect()
             .await;
