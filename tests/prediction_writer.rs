@@ -24,7 +24,11 @@ fn slate() -> NaiveDate {
 /// Seeds the features of every player of the slate and returns the slate's requests.
 async fn seed_slate(writer: &LocalWriter) -> Result<Vec<PredictionRequest>> {
     let data = Dataset::fixtures()?;
-    let features: Vec<PlayerGameFeatures> = data.features().into_iter().filter(|f| f.game_date == slate()).collect();
+    let features: Vec<PlayerGameFeatures> = data
+        .features()
+        .into_iter()
+        .filter(|f| f.game_date == slate())
+        .collect();
     stream::iter(&features)
         .map(|f| writer.features.put(f))
         .buffer_unordered(8)
@@ -61,9 +65,16 @@ async fn real_players_delivered_five_times_leave_exactly_one_item_per_key() -> R
     let stack = fresh_stack("five-deliveries").await?;
     let writer = stack.prediction_writer().await?;
     let requests = seed_slate(&writer).await?;
-    assert!(requests.len() >= 100, "only {} players on {SLATE}", requests.len());
+    assert!(
+        requests.len() >= 100,
+        "only {} players on {SLATE}",
+        requests.len()
+    );
     let with_lines = requests.iter().filter(|r| !r.lines.is_empty()).count();
-    assert!(with_lines >= 50, "only {with_lines} players with market lines");
+    assert!(
+        with_lines >= 50,
+        "only {with_lines} players with market lines"
+    );
 
     // GIVEN every request on the real queue five times over, as redelivery would leave it
     let bodies: Vec<String> = requests.iter().map(PredictionRequest::to_body).collect();
@@ -95,7 +106,10 @@ async fn real_players_delivered_five_times_leave_exactly_one_item_per_key() -> R
     assert_eq!(stats.failed, 0);
     assert_eq!(tally.created, keys);
     assert_eq!(tally.duplicates, 4 * keys);
-    assert_eq!((tally.replaced, tally.stale, tally.failed_records), (0, 0, 0));
+    assert_eq!(
+        (tally.replaced, tally.stale, tally.failed_records),
+        (0, 0, 0)
+    );
     let stored = writer.predictions.for_game_date(slate()).await?;
     assert_eq!(stored.len() as u64, keys);
     let unique: BTreeSet<(&str, &str)> = stored
@@ -105,12 +119,23 @@ async fn real_players_delivered_five_times_leave_exactly_one_item_per_key() -> R
     assert_eq!(unique.len() as u64, keys);
     // one conditional PutItem per prediction write, never a batch or a transaction
     assert_eq!(writer.requests.get("PutItem") - puts_before, 5 * keys);
-    assert_eq!(writer.requests.get("BatchWriteItem") + writer.requests.get("TransactWriteItems"), 0);
+    assert_eq!(
+        writer.requests.get("BatchWriteItem") + writer.requests.get("TransactWriteItems"),
+        0
+    );
     // and the stored values are the lines each request carried
-    let by_player: HashMap<&str, &PredictionRequest> =
-        requests.iter().map(|r| (r.player_lookup.as_str(), r)).collect();
+    let by_player: HashMap<&str, &PredictionRequest> = requests
+        .iter()
+        .map(|r| (r.player_lookup.as_str(), r))
+        .collect();
     for p in &stored {
-        assert_eq!(p.line, by_player[p.player_lookup.as_str()].lines.get(&p.market).copied());
+        assert_eq!(
+            p.line,
+            by_player[p.player_lookup.as_str()]
+                .lines
+                .get(&p.market)
+                .copied()
+        );
         assert!(p.is_active);
     }
     Ok(())
@@ -130,7 +155,8 @@ async fn a_new_prediction_costs_one_write_request_and_no_read() -> Result<()> {
     let (response, tally) = writer.writer.handle(event(&batch)).await;
     assert!(response?.batch_item_failures.is_empty());
     let after = writer.requests.snapshot();
-    let delta = |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    let delta =
+        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
     assert_eq!(tally.created, 30);
     assert_eq!(delta("PutItem"), 30, "one PutItem per new prediction");
     assert_eq!(delta("GetItem"), 0, "no read before write");
@@ -139,11 +165,16 @@ async fn a_new_prediction_costs_one_write_request_and_no_read() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_changes_nothing() -> Result<()> {
+async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_changes_nothing()
+-> Result<()> {
     let stack = fresh_stack("race").await?;
     let writer = Arc::new(stack.prediction_writer().await?);
     let requests = seed_slate(&writer).await?;
-    let base = requests.iter().find(|r| r.lines.len() == 3).expect("a player with three lines").clone();
+    let base = requests
+        .iter()
+        .find(|r| r.lines.len() == 3)
+        .expect("a player with three lines")
+        .clone();
 
     // GIVEN eight requests for the same player and date, generated a minute apart
     let versions: Vec<PredictionRequest> = (0..8)
@@ -165,7 +196,10 @@ async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_cha
             let (writer, barrier, body) = (writer.clone(), barrier.clone(), r.to_body());
             tokio::spawn(async move {
                 barrier.wait().await;
-                writer.writer.handle(event(&[(format!("racer{i}"), body)])).await
+                writer
+                    .writer
+                    .handle(event(&[(format!("racer{i}"), body)]))
+                    .await
             })
         })
         .collect();
@@ -180,23 +214,38 @@ async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_cha
     let newest = versions.last().expect("eight versions");
     let read = |market| {
         let w = writer.clone();
-        let (player, key) = (base.player_lookup.clone(), Prediction::key_for(base.game_date, market));
+        let (player, key) = (
+            base.player_lookup.clone(),
+            Prediction::key_for(base.game_date, market),
+        );
         async move { w.predictions.get(&player, &key).await }
     };
     let mut stored_after_race = Vec::new();
     for market in Market::ALL {
         let stored = read(market).await?.expect("stored");
-        assert_eq!(stored.generated_at, nba_props::prediction::canonical_timestamp(newest.generated_at));
+        assert_eq!(
+            stored.generated_at,
+            nba_props::prediction::canonical_timestamp(newest.generated_at)
+        );
         assert_eq!(stored.line, newest.lines.get(&market).copied());
         stored_after_race.push(stored);
     }
     assert_eq!(tally.created, 3, "exactly one writer creates each key");
-    assert_eq!(tally.created + tally.replaced + tally.stale + tally.duplicates, 24);
+    assert_eq!(
+        tally.created + tally.replaced + tally.stale + tally.duplicates,
+        24
+    );
     assert_eq!(tally.duplicates, 0);
 
     // WHEN an older version is redelivered, and then the newest again
-    let (_, older) = writer.writer.handle(event(&[("late".into(), versions[3].to_body())])).await;
-    let (_, again) = writer.writer.handle(event(&[("again".into(), newest.to_body())])).await;
+    let (_, older) = writer
+        .writer
+        .handle(event(&[("late".into(), versions[3].to_body())]))
+        .await;
+    let (_, again) = writer
+        .writer
+        .handle(event(&[("again".into(), newest.to_body())]))
+        .await;
 
     // THEN nothing changes; the older is counted stale, the newest a duplicate
     assert_eq!((older.stale, older.created + older.replaced), (3, 0));
@@ -218,13 +267,22 @@ async fn a_newer_prediction_replaces_an_older_one() -> Result<()> {
         lines: [(Market::Points, 30.5)].into(),
         ..old.clone()
     };
-    let (_, first) = writer.writer.handle(event(&[("old".into(), old.to_body())])).await;
-    let (_, second) = writer.writer.handle(event(&[("new".into(), new.to_body())])).await;
+    let (_, first) = writer
+        .writer
+        .handle(event(&[("old".into(), old.to_body())]))
+        .await;
+    let (_, second) = writer
+        .writer
+        .handle(event(&[("new".into(), new.to_body())]))
+        .await;
     assert_eq!(first.created, 3);
     assert_eq!(second.replaced, 3);
     let stored = writer
         .predictions
-        .get(&old.player_lookup, &Prediction::key_for(old.game_date, Market::Points))
+        .get(
+            &old.player_lookup,
+            &Prediction::key_for(old.game_date, Market::Points),
+        )
         .await?
         .expect("stored");
     assert_eq!(stored.line, Some(30.5));
@@ -236,7 +294,10 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
     let stack = fresh_stack("dlq").await?;
     let writer = stack.prediction_writer().await?;
     let requests = seed_slate(&writer).await?;
-    let valid: Vec<String> = requests[..9].iter().map(PredictionRequest::to_body).collect();
+    let valid: Vec<String> = requests[..9]
+        .iter()
+        .map(PredictionRequest::to_body)
+        .collect();
     let good = &valid[0];
     let malformed = vec![
         "{not json".to_string(),
@@ -244,7 +305,10 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
         good.replace(SLATE, "2025-02-30"),
         good.replace(&requests[0].player_lookup, "nobodyinthisleague"),
     ];
-    assert_ne!(&malformed[1], good, "the request has a points line to rename");
+    assert_ne!(
+        &malformed[1], good,
+        "the request has a points line to rename"
+    );
 
     // GIVEN the malformed bodies mixed among valid ones on the real queue
     let mut bodies = valid.clone();
@@ -270,9 +334,10 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
     let tally = tally.into_inner();
 
     // THEN the valid records were written once, the bad ones were retried to the limit
-    let max_receive = stack.template.resources["PredictionQueue"].properties["RedrivePolicy"]["maxReceiveCount"]
-        .as_u64()
-        .expect("maxReceiveCount in the template");
+    let max_receive =
+        stack.template.resources["PredictionQueue"].properties["RedrivePolicy"]["maxReceiveCount"]
+            .as_u64()
+            .expect("maxReceiveCount in the template");
     assert_eq!(tally.created, 27);
     assert_eq!(tally.duplicates, 0, "valid records were never redelivered");
     assert_eq!(stats.succeeded, 9);
@@ -281,17 +346,30 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
     let dlq = stack.queue_url("PredictionDeadLetterQueue")?;
     let mut dead = BTreeSet::new();
     loop {
-        let out = sqs.receive_message().queue_url(&dlq).max_number_of_messages(10).send().await?;
+        let out = sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .max_number_of_messages(10)
+            .send()
+            .await?;
         let messages = out.messages.unwrap_or_default();
         if messages.is_empty() {
             break;
         }
         for m in messages {
             dead.insert(m.body.unwrap_or_default());
-            sqs.delete_message().queue_url(&dlq).receipt_handle(m.receipt_handle.unwrap_or_default()).send().await?;
+            sqs.delete_message()
+                .queue_url(&dlq)
+                .receipt_handle(m.receipt_handle.unwrap_or_default())
+                .send()
+                .await?;
         }
     }
     assert_eq!(dead, malformed.into_iter().collect::<BTreeSet<_>>());
-    assert_eq!(nba_props_cli::event_source::queue_depth(&sqs, &stack.queue_url("PredictionQueue")?).await?, 0);
+    assert_eq!(
+        nba_props_cli::event_source::queue_depth(&sqs, &stack.queue_url("PredictionQueue")?)
+            .await?,
+        0
+    );
     Ok(())
 }

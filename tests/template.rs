@@ -13,13 +13,21 @@ fn template() -> Template {
 }
 
 fn functions(t: &Template) -> Vec<String> {
-    t.ids_of("AWS::Serverless::Function").into_iter().map(String::from).collect()
+    t.ids_of("AWS::Serverless::Function")
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
 fn every_reference_names_a_resource_or_parameter() {
     let t = template();
-    let known: BTreeSet<&str> = t.resources.keys().map(String::as_str).chain(t.parameters.keys().map(String::as_str)).collect();
+    let known: BTreeSet<&str> = t
+        .resources
+        .keys()
+        .map(String::as_str)
+        .chain(t.parameters.keys().map(String::as_str))
+        .collect();
     for (id, r) in &t.resources {
         for target in references(&r.properties) {
             assert!(
@@ -36,16 +44,45 @@ fn functions_are_rust_on_al2023_built_from_workspace_binaries() {
     assert!(!functions(&t).is_empty());
     for f in functions(&t) {
         let r = &t.resources[&f];
-        assert_eq!(t.function_property(&f, "Runtime").unwrap(), Some(Value::from("provided.al2023")), "{f}");
-        assert_eq!(t.function_property(&f, "Handler").unwrap(), Some(Value::from("bootstrap")), "{f}");
-        assert_eq!(r.metadata["BuildMethod"], Value::from("rust-cargolambda"), "{f}");
-        let binary = r.metadata["BuildProperties"]["Binary"].as_str().expect("Binary");
-        let manifest = repo_root().join("functions").join(binary).join("Cargo.toml");
-        assert!(manifest.exists(), "{f} builds {binary}, but {} is missing", manifest.display());
+        assert_eq!(
+            t.function_property(&f, "Runtime").unwrap(),
+            Some(Value::from("provided.al2023")),
+            "{f}"
+        );
+        assert_eq!(
+            t.function_property(&f, "Handler").unwrap(),
+            Some(Value::from("bootstrap")),
+            "{f}"
+        );
+        assert_eq!(
+            r.metadata["BuildMethod"],
+            Value::from("rust-cargolambda"),
+            "{f}"
+        );
+        let binary = r.metadata["BuildProperties"]["Binary"]
+            .as_str()
+            .expect("Binary");
+        let manifest = repo_root()
+            .join("functions")
+            .join(binary)
+            .join("Cargo.toml");
+        assert!(
+            manifest.exists(),
+            "{f} builds {binary}, but {} is missing",
+            manifest.display()
+        );
         // CodeUri is the workspace root, relative to infra/
-        let code_uri = t.function_property(&f, "CodeUri").unwrap().expect("CodeUri");
-        let root = repo_root().join("infra").join(code_uri.as_str().expect("string"));
-        assert!(root.join("Cargo.toml").exists(), "CodeUri {code_uri:?} is not the workspace root");
+        let code_uri = t
+            .function_property(&f, "CodeUri")
+            .unwrap()
+            .expect("CodeUri");
+        let root = repo_root()
+            .join("infra")
+            .join(code_uri.as_str().expect("string"));
+        assert!(
+            root.join("Cargo.toml").exists(),
+            "CodeUri {code_uri:?} is not the workspace root"
+        );
     }
 }
 
@@ -55,20 +92,47 @@ fn sqs_sources_report_partial_failures_and_queues_outlast_the_function() {
     for f in functions(&t) {
         let timeout = t.function_timeout(&f).unwrap();
         for source in t.sqs_event_sources(&f).unwrap() {
-            assert!(source.report_batch_item_failures, "{f}/{} lacks ReportBatchItemFailures", source.name);
-            assert!(source.maximum_concurrency.is_some(), "{f}/{} has no maximum concurrency", source.name);
+            assert!(
+                source.report_batch_item_failures,
+                "{f}/{} lacks ReportBatchItemFailures",
+                source.name
+            );
+            assert!(
+                source.maximum_concurrency.is_some(),
+                "{f}/{} has no maximum concurrency",
+                source.name
+            );
             let queue = &t.resources[&source.queue].properties;
-            let visibility = queue["VisibilityTimeout"].as_u64().expect("VisibilityTimeout");
-            assert!(visibility >= 6 * timeout, "{}: visibility {visibility}s < 6 x {timeout}s", source.queue);
+            let visibility = queue["VisibilityTimeout"]
+                .as_u64()
+                .expect("VisibilityTimeout");
+            assert!(
+                visibility >= 6 * timeout,
+                "{}: visibility {visibility}s < 6 x {timeout}s",
+                source.queue
+            );
             let redrive = &queue["RedrivePolicy"];
-            assert!(redrive["maxReceiveCount"].as_u64().is_some_and(|n| n >= 1), "{} has no redrive", source.queue);
-            let dlq = nba_props_cli::template::referenced_id(&redrive["deadLetterTargetArn"]).unwrap().expect("DLQ ref");
+            assert!(
+                redrive["maxReceiveCount"].as_u64().is_some_and(|n| n >= 1),
+                "{} has no redrive",
+                source.queue
+            );
+            let dlq = nba_props_cli::template::referenced_id(&redrive["deadLetterTargetArn"])
+                .unwrap()
+                .expect("DLQ ref");
             assert_eq!(t.resources[&dlq].kind, "AWS::SQS::Queue");
             // a dead-letter queue keeps messages longer than its source, or they expire unseen
             let keep = |p: &Value| p["MessageRetentionPeriod"].as_u64().unwrap_or(345_600);
-            assert!(keep(&t.resources[&dlq].properties) > keep(queue), "{dlq} keeps messages no longer than {}", source.queue);
+            assert!(
+                keep(&t.resources[&dlq].properties) > keep(queue),
+                "{dlq} keeps messages no longer than {}",
+                source.queue
+            );
             // an alarm watches it
-            let watched = t.ids_of("AWS::CloudWatch::Alarm").into_iter().any(|a| references(&t.resources[a].properties).contains(&dlq));
+            let watched = t
+                .ids_of("AWS::CloudWatch::Alarm")
+                .into_iter()
+                .any(|a| references(&t.resources[a].properties).contains(&dlq));
             assert!(watched, "no alarm on {dlq}");
         }
     }
@@ -85,7 +149,10 @@ fn function_environments_name_every_resource_the_code_reads() {
         nba_props::config::vars::LOCKOUT_HOURS,
         nba_props::config::vars::MAX_ATTEMPTS,
     ] {
-        assert!(env.contains_key(var), "the template does not set {var} for {writer}");
+        assert!(
+            env.contains_key(var),
+            "the template does not set {var} for {writer}"
+        );
     }
     assert_eq!(
         references(&env[nba_props::config::vars::PREDICTIONS_TABLE]),
@@ -100,34 +167,64 @@ fn each_role_names_only_what_its_function_uses() -> Result<()> {
     let t = template();
     for f in functions(&t) {
         let props = &t.resources[&f].properties;
-        let role = nba_props_cli::template::referenced_id(&props["Role"])?
-            .unwrap_or_else(|| panic!("{f} has no role of its own (SAM would attach broad managed policies)"));
-        assert!(props.get("Policies").is_none(), "{f}: Policies are ignored when Role is set");
-        let mut used: BTreeSet<String> = t.function_environment(&f)?.values().flat_map(references).collect();
+        let role = nba_props_cli::template::referenced_id(&props["Role"])?.unwrap_or_else(|| {
+            panic!("{f} has no role of its own (SAM would attach broad managed policies)")
+        });
+        assert!(
+            props.get("Policies").is_none(),
+            "{f}: Policies are ignored when Role is set"
+        );
+        let mut used: BTreeSet<String> = t
+            .function_environment(&f)?
+            .values()
+            .flat_map(references)
+            .collect();
         used.extend(t.sqs_event_sources(&f)?.into_iter().map(|s| s.queue));
         used.extend(references(&props["LoggingConfig"]));
         let role_props = &t.resources[&role].properties;
-        assert!(role_props.get("ManagedPolicyArns").is_none(), "{role}: managed policies are too broad");
+        assert!(
+            role_props.get("ManagedPolicyArns").is_none(),
+            "{role}: managed policies are too broad"
+        );
         let mut statements = 0;
-        for policy in role_props["Policies"].as_sequence().expect("inline policies") {
-            for st in policy["PolicyDocument"]["Statement"].as_sequence().expect("statements") {
+        for policy in role_props["Policies"]
+            .as_sequence()
+            .expect("inline policies")
+        {
+            for st in policy["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .expect("statements")
+            {
                 statements += 1;
                 let resources = match &st["Resource"] {
                     Value::Sequence(items) => items.clone(),
                     other => vec![other.clone()],
                 };
                 for r in resources {
-                    assert_ne!(r.as_str(), Some("*"), "{role}: a statement allows every resource");
+                    assert_ne!(
+                        r.as_str(),
+                        Some("*"),
+                        "{role}: a statement allows every resource"
+                    );
                     for target in references(&r) {
-                        assert!(used.contains(&target), "{role} grants {target}, which {f} does not use");
+                        assert!(
+                            used.contains(&target),
+                            "{role} grants {target}, which {f} does not use"
+                        );
                     }
-                    assert!(!references(&r).is_empty(), "{role}: {r:?} is not a resource of this stack");
+                    assert!(
+                        !references(&r).is_empty(),
+                        "{role}: {r:?} is not a resource of this stack"
+                    );
                 }
                 let actions: Vec<&str> = match &st["Action"] {
                     Value::Sequence(a) => a.iter().filter_map(Value::as_str).collect(),
                     other => other.as_str().into_iter().collect(),
                 };
-                assert!(actions.iter().all(|a| !a.ends_with('*')), "{role}: wildcard action in {actions:?}");
+                assert!(
+                    actions.iter().all(|a| !a.ends_with('*')),
+                    "{role}: wildcard action in {actions:?}"
+                );
             }
         }
         assert!(statements > 0);
@@ -145,7 +242,13 @@ fn tables_key_schemas_match_what_the_code_writes() {
         .iter()
         .filter_map(|k| k["AttributeName"].as_str())
         .collect();
-    assert_eq!(keys, [nba_props::dynamodb::keys::PLAYER_LOOKUP, nba_props::dynamodb::keys::PREDICTION_KEY]);
+    assert_eq!(
+        keys,
+        [
+            nba_props::dynamodb::keys::PLAYER_LOOKUP,
+            nba_props::dynamodb::keys::PREDICTION_KEY
+        ]
+    );
     let indexes: Vec<&str> = predictions["GlobalSecondaryIndexes"]
         .as_sequence()
         .unwrap()
@@ -160,5 +263,11 @@ fn tables_key_schemas_match_what_the_code_writes() {
         .iter()
         .filter_map(|k| k["AttributeName"].as_str())
         .collect();
-    assert_eq!(keys, [nba_props::dynamodb::keys::ENTITY_ID, nba_props::dynamodb::keys::FEATURE_KEY]);
+    assert_eq!(
+        keys,
+        [
+            nba_props::dynamodb::keys::ENTITY_ID,
+            nba_props::dynamodb::keys::FEATURE_KEY
+        ]
+    );
 }

@@ -21,7 +21,9 @@ pub fn fixtures_dir() -> PathBuf {
 /// The reference data beside the repository (`../shared/data/nba`), if present.
 pub fn shared_data_dir() -> Option<PathBuf> {
     let dir = repo_root().join("../shared/data/nba");
-    dir.join("season-2025-26/player_game_logs.csv").exists().then_some(dir)
+    dir.join("season-2025-26/player_game_logs.csv")
+        .exists()
+        .then_some(dir)
 }
 
 /// Player game lines and main prop lines of one stretch of games.
@@ -132,7 +134,13 @@ fn open(path: &Path) -> Result<File> {
 
 /// Cuts the committed fixtures from the full data: player lines and games of
 /// `from..=to` (rows copied unchanged), and the main lines of `lines_from..=to`.
-pub fn write_fixtures(data_dir: &Path, out: &Path, from: NaiveDate, to: NaiveDate, lines_from: NaiveDate) -> Result<()> {
+pub fn write_fixtures(
+    data_dir: &Path,
+    out: &Path,
+    from: NaiveDate,
+    to: NaiveDate,
+    lines_from: NaiveDate,
+) -> Result<()> {
     if !data_dir.join("season-2025-26").exists() {
         bail!("{} has no season-2025-26 folder", data_dir.display());
     }
@@ -149,7 +157,9 @@ pub fn write_fixtures(data_dir: &Path, out: &Path, from: NaiveDate, to: NaiveDat
         writer.write_record(&headers)?;
         for record in reader.records() {
             let record = record?;
-            let date: NaiveDate = record[column].parse().with_context(|| format!("{file}: bad date"))?;
+            let date: NaiveDate = record[column]
+                .parse()
+                .with_context(|| format!("{file}: bad date"))?;
             if (from..=to).contains(&date) {
                 writer.write_record(&record)?;
             }

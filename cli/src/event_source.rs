@@ -12,7 +12,10 @@ use std::future::Future;
 
 use anyhow::{Context, Result};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageSystemAttributeName,
+};
 
 use crate::template::LOCAL_REGION;
 
@@ -42,7 +45,12 @@ pub struct SqsEventSource {
 
 impl SqsEventSource {
     /// A poller for `queue_url` delivering batches of at most `batch_size` (SQS caps at 10).
-    pub fn new(client: aws_sdk_sqs::Client, queue_url: &str, queue_arn: &str, batch_size: usize) -> Self {
+    pub fn new(
+        client: aws_sdk_sqs::Client,
+        queue_url: &str,
+        queue_arn: &str,
+        batch_size: usize,
+    ) -> Self {
         Self {
             client,
             queue_url: queue_url.to_string(),
@@ -127,7 +135,9 @@ impl SqsEventSource {
                     receipts.iter().map(|(id, _)| id.clone()).collect()
                 }
             };
-            let (retry, done): (Vec<_>, Vec<_>) = receipts.into_iter().partition(|(id, _)| failed.contains(id));
+            let (retry, done): (Vec<_>, Vec<_>) = receipts
+                .into_iter()
+                .partition(|(id, _)| failed.contains(id));
             stats.succeeded += done.len() as u64;
             stats.failed += retry.len() as u64;
             if !done.is_empty() {
@@ -175,7 +185,11 @@ impl SqsEventSource {
 }
 
 /// Sends message bodies to a queue, ten per `SendMessageBatch`.
-pub async fn send_bodies(client: &aws_sdk_sqs::Client, queue_url: &str, bodies: &[String]) -> Result<()> {
+pub async fn send_bodies(
+    client: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    bodies: &[String],
+) -> Result<()> {
     for chunk in bodies.chunks(10) {
         let entries = chunk
             .iter()
@@ -195,7 +209,11 @@ pub async fn send_bodies(client: &aws_sdk_sqs::Client, queue_url: &str, bodies: 
             .await
             .context("SendMessageBatch")?;
         if !out.failed.is_empty() {
-            anyhow::bail!("SendMessageBatch refused {} messages: {:?}", out.failed.len(), out.failed);
+            anyhow::bail!(
+                "SendMessageBatch refused {} messages: {:?}",
+                out.failed.len(),
+                out.failed
+            );
         }
     }
     Ok(())
@@ -214,6 +232,11 @@ pub async fn queue_depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> Resul
         .context("GetQueueAttributes")?
         .attributes
         .unwrap_or_default();
-    let n = |a: A| attrs.get(&a).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let n = |a: A| {
+        attrs
+            .get(&a)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     Ok(n(A::ApproximateNumberOfMessages) + n(A::ApproximateNumberOfMessagesNotVisible))
 }

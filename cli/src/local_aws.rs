@@ -1,8 +1,8 @@
 //! The local AWS stand-ins: DynamoDB Local (the AWS jar) and moto's server (SQS,
 //! EventBridge), on loopback.
 //!
-//! When `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL` are both set (as `.ci/run`
-//! and `nba-props local-aws` do), those servers are used. Otherwise the servers are
+//! When `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL` are both set (for example
+//! from `nba-props local-aws`), those servers are used. Otherwise the servers are
 //! installed on first use by `infra/local/install-local-aws.sh` and started here on
 //! free ports; a watchdog ends them when this process ends, however it ends.
 
@@ -37,8 +37,12 @@ pub struct Endpoints {
 impl Endpoints {
     /// The endpoints named by the SDK's standard variables, when both are set.
     pub fn from_env() -> Option<Self> {
-        let dynamodb = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok().filter(|v| !v.is_empty())?;
-        let moto = std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty())?;
+        let dynamodb = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+            .ok()
+            .filter(|v| !v.is_empty())?;
+        let moto = std::env::var("AWS_ENDPOINT_URL")
+            .ok()
+            .filter(|v| !v.is_empty())?;
         Some(Self { dynamodb, moto })
     }
 
@@ -60,7 +64,13 @@ impl Endpoints {
     async fn base_config(endpoint: &str) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(LOCAL_REGION))
-            .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
+            .credentials_provider(Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "local-stack",
+            ))
             .endpoint_url(endpoint)
             .retry_config(
                 aws_config::retry::RetryConfig::standard()
@@ -107,13 +117,27 @@ impl LocalAws {
         let dynamodb = supervised(
             Command::new("java")
                 .current_dir(&jar_dir)
-                .args(["-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar"])
+                .args([
+                    "-Djava.library.path=./DynamoDBLocal_lib",
+                    "-jar",
+                    "DynamoDBLocal.jar",
+                ])
                 // -sharedDb: one database for every access key and region.
-                .args(["-inMemory", "-sharedDb", "-port", &dynamodb_port.to_string()]),
+                .args([
+                    "-inMemory",
+                    "-sharedDb",
+                    "-port",
+                    &dynamodb_port.to_string(),
+                ]),
             &home.join("dynamodb-local.log"),
         )?;
         let moto = supervised(
-            Command::new(home.join("moto/bin/moto_server")).args(["-H", "127.0.0.1", "-p", &moto_port.to_string()]),
+            Command::new(home.join("moto/bin/moto_server")).args([
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &moto_port.to_string(),
+            ]),
             &home.join("moto.log"),
         )?;
         let local = Self {
@@ -150,19 +174,15 @@ impl LocalAws {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-
-    /// Keeps the servers running after this value is dropped (for `nba-props local-aws`).
-    pub fn detach(mut self) -> Endpoints {
-        self.servers.clear();
-        self.endpoints.clone()
-    }
 }
 
 impl Drop for LocalAws {
     fn drop(&mut self) {
         for server in &mut self.servers {
             // The watchdog shell stops its server when it is told to stop.
-            let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &server.id().to_string()])
+                .status();
             let _ = server.wait();
         }
     }
@@ -175,7 +195,9 @@ pub fn install_home() -> PathBuf {
     }
     let cache = std::env::var("XDG_CACHE_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into())).join(".cache"));
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into())).join(".cache")
+        });
     cache.join("nba-props-serverless")
 }
 
@@ -197,7 +219,10 @@ pub fn install() -> Result<PathBuf> {
         .status()
         .with_context(|| format!("running {}", script.display()))?;
     if !status.success() {
-        bail!("{} failed ({status}); it needs npm, java and python3", script.display());
+        bail!(
+            "{} failed ({status}); it needs npm, java and python3",
+            script.display()
+        );
     }
     Ok(home)
 }
@@ -217,7 +242,8 @@ pub fn free_port() -> Result<u16> {
 pub fn supervised(command: &mut Command, log: &Path) -> Result<Child> {
     let program = command.get_program().to_owned();
     let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
-    let log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let log_file =
+        std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let mut shell = Command::new("sh");
     shell
         .arg("-c")
@@ -244,5 +270,7 @@ kill $child 2>/dev/null; wait $child"#,
             None => shell.env_remove(k),
         };
     }
-    shell.spawn().with_context(|| format!("starting {:?}", command.get_program()))
+    shell
+        .spawn()
+        .with_context(|| format!("starting {:?}", command.get_program()))
 }

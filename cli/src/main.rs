@@ -30,7 +30,8 @@ enum Command {
         #[arg(long = "date")]
         dates: Vec<NaiveDate>,
     },
-    /// Start the local servers and keep them running; prints the variables to export.
+    /// Start the local servers, print the variables that point the SDK at them, and
+    /// keep them running until Ctrl-C.
     LocalAws,
     /// Print the configuration a function would run with, from the environment.
     Config,
@@ -61,30 +62,48 @@ async fn main() -> Result<()> {
         Command::Replay { data, dates } => {
             let data = match data {
                 Some(dir) if !dir.join("season-2025-26").exists() => {
-                    bail!("{} does not hold the shared NBA data (season-2025-26/ is missing)", dir.display())
+                    bail!(
+                        "{} does not hold the shared NBA data (season-2025-26/ is missing)",
+                        dir.display()
+                    )
                 }
                 Some(dir) => Dataset::full_2025_26(&dir)?,
                 None => Dataset::fixtures()?,
             };
             let local = LocalAws::start().await?;
-            println!("local AWS: DynamoDB Local {}, moto {}", local.endpoints.dynamodb, local.endpoints.moto);
-            let stack = LocalStack::provision(&local.endpoints, &unique_stack_name("replay")).await?;
+            println!(
+                "local AWS: DynamoDB Local {}, moto {}",
+                local.endpoints.dynamodb, local.endpoints.moto
+            );
+            let stack =
+                LocalStack::provision(&local.endpoints, &unique_stack_name("replay")).await?;
             println!("provisioned stack {} from infra/template.yaml", stack.name);
             nba_props_cli::replay::run(&stack, &data, &dates, &mut std::io::stdout()).await?;
         }
         Command::LocalAws => {
-            let endpoints = LocalAws::start().await?.detach();
-            println!("export AWS_ENDPOINT_URL_DYNAMODB={}", endpoints.dynamodb);
-            println!("export AWS_ENDPOINT_URL={}", endpoints.moto);
-            println!("export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local");
+            let local = LocalAws::start().await?;
+            for (k, v) in local.endpoints.function_env() {
+                println!("export {k}={v}");
+            }
+            eprintln!("local AWS is up; Ctrl-C stops it");
+            tokio::signal::ctrl_c().await?;
         }
         Command::Config => match WriterConfig::from_env() {
             Ok(cfg) => println!("prediction-writer:\n{cfg}"),
             Err(e) => bail!("prediction-writer configuration: {e}"),
         },
-        Command::Fixtures { data, out, from, to, lines_from } => {
+        Command::Fixtures {
+            data,
+            out,
+            from,
+            to,
+            lines_from,
+        } => {
             if !data.exists() {
-                bail!("{} not found: the fixtures are cut from the shared NBA data", data.display());
+                bail!(
+                    "{} not found: the fixtures are cut from the shared NBA data",
+                    data.display()
+                );
             }
             dataset::write_fixtures(&data, &out, from, to, lines_from)?;
             println!("wrote fixtures to {}", out.display());

@@ -54,7 +54,11 @@ impl LocalStack {
     }
 
     /// Provisions a parsed template under `stack_name`.
-    pub async fn provision_template(endpoints: &Endpoints, stack_name: &str, template: Template) -> Result<Self> {
+    pub async fn provision_template(
+        endpoints: &Endpoints,
+        stack_name: &str,
+        template: Template,
+    ) -> Result<Self> {
         let ddb = aws_sdk_dynamodb::Client::new(&endpoints.dynamodb_config().await);
         let sqs = aws_sdk_sqs::Client::new(&endpoints.moto_config().await);
         let mut physical = BTreeMap::new();
@@ -68,16 +72,26 @@ impl LocalStack {
             physical.insert(id.to_string(), Physical::Table { name, arn });
         }
 
-        let queues: Vec<String> = template.ids_of("AWS::SQS::Queue").into_iter().map(String::from).collect();
+        let queues: Vec<String> = template
+            .ids_of("AWS::SQS::Queue")
+            .into_iter()
+            .map(String::from)
+            .collect();
         for id in &queues {
             let name = format!("{stack_name}-{id}");
             let props = &template.resources[id].properties;
             let mut attributes = HashMap::new();
             for (field, attr) in [
                 ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
-                ("MessageRetentionPeriod", QueueAttributeName::MessageRetentionPeriod),
+                (
+                    "MessageRetentionPeriod",
+                    QueueAttributeName::MessageRetentionPeriod,
+                ),
                 ("DelaySeconds", QueueAttributeName::DelaySeconds),
-                ("ReceiveMessageWaitTimeSeconds", QueueAttributeName::ReceiveMessageWaitTimeSeconds),
+                (
+                    "ReceiveMessageWaitTimeSeconds",
+                    QueueAttributeName::ReceiveMessageWaitTimeSeconds,
+                ),
             ] {
                 if let Some(v) = props.get(field).and_then(Value::as_u64) {
                     attributes.insert(attr, v.to_string());
@@ -130,7 +144,8 @@ impl LocalStack {
                 .get("maxReceiveCount")
                 .and_then(Value::as_u64)
                 .ok_or_else(|| anyhow!("{id} RedrivePolicy has no maxReceiveCount"))?;
-            let redrive = serde_json::json!({ "deadLetterTargetArn": target, "maxReceiveCount": max });
+            let redrive =
+                serde_json::json!({ "deadLetterTargetArn": target, "maxReceiveCount": max });
             sqs.set_queue_attributes()
                 .queue_url(stack.queue_url(id)?)
                 .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
@@ -176,7 +191,10 @@ impl LocalStack {
         let function = self.template.function_for_binary(binary)?;
         let mut env = self.resolver().function_environment(function)?;
         env.extend(self.endpoints.function_env());
-        env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), format!("{}-{binary}", self.name));
+        env.insert(
+            "AWS_LAMBDA_FUNCTION_NAME".into(),
+            format!("{}-{binary}", self.name),
+        );
         Ok(env)
     }
 }
@@ -198,23 +216,44 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, props: &Val
         .create_table()
         .table_name(name)
         .set_attribute_definitions(Some(definitions))
-        .set_key_schema(Some(key_schema(props.get("KeySchema").unwrap_or(&Value::Null))?))
+        .set_key_schema(Some(key_schema(
+            props.get("KeySchema").unwrap_or(&Value::Null),
+        )?))
         .billing_mode(BillingMode::from(
-            props.get("BillingMode").and_then(Value::as_str).unwrap_or("PROVISIONED"),
+            props
+                .get("BillingMode")
+                .and_then(Value::as_str)
+                .unwrap_or("PROVISIONED"),
         ));
-    for gsi in props.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
+    for gsi in props
+        .get("GlobalSecondaryIndexes")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
         let projection = gsi.get("Projection").unwrap_or(&Value::Null);
-        let non_key: Option<Vec<String>> = projection.get("NonKeyAttributes").and_then(Value::as_sequence).map(|a| {
-            a.iter().filter_map(Value::as_str).map(String::from).collect()
-        });
+        let non_key: Option<Vec<String>> = projection
+            .get("NonKeyAttributes")
+            .and_then(Value::as_sequence)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            });
         request = request.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(text(gsi, "IndexName")?)
-                .set_key_schema(Some(key_schema(gsi.get("KeySchema").unwrap_or(&Value::Null))?))
+                .set_key_schema(Some(key_schema(
+                    gsi.get("KeySchema").unwrap_or(&Value::Null),
+                )?))
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::from(
-                            projection.get("ProjectionType").and_then(Value::as_str).unwrap_or("ALL"),
+                            projection
+                                .get("ProjectionType")
+                                .and_then(Value::as_str)
+                                .unwrap_or("ALL"),
                         ))
                         .set_non_key_attributes(non_key)
                         .build(),

@@ -47,22 +47,40 @@ fn add(total: &mut WriterTally, t: WriterTally) {
 
 /// Runs the replay of `dates` (all slate dates when empty) on a provisioned stack and
 /// prints a report to `out`.
-pub async fn run(stack: &LocalStack, data: &Dataset, dates: &[NaiveDate], out: &mut impl Write) -> Result<ReplaySummary> {
+pub async fn run(
+    stack: &LocalStack,
+    data: &Dataset,
+    dates: &[NaiveDate],
+    out: &mut impl Write,
+) -> Result<ReplaySummary> {
     let local = stack.prediction_writer().await?;
     let sqs = stack.sqs().await;
     let source = stack.sqs_event_source("prediction-writer").await?;
     let queue = stack.queue_url("PredictionQueue")?;
 
     let features = data.features();
-    writeln!(out, "data: {} ({} player lines)", data.source.display(), data.lines.len())?;
-    writeln!(out, "features: {} player-games computed from the logs; seeding the features table", features.len())?;
+    writeln!(
+        out,
+        "data: {} ({} player lines)",
+        data.source.display(),
+        data.lines.len()
+    )?;
+    writeln!(
+        out,
+        "features: {} player-games computed from the logs; seeding the features table",
+        features.len()
+    )?;
     stream::iter(&features)
         .map(|f| local.features.put(f))
         .buffer_unordered(16)
         .try_collect::<Vec<_>>()
         .await?;
 
-    let dates: Vec<NaiveDate> = if dates.is_empty() { data.slate_dates() } else { dates.to_vec() };
+    let dates: Vec<NaiveDate> = if dates.is_empty() {
+        data.slate_dates()
+    } else {
+        dates.to_vec()
+    };
     let mut bodies: Vec<String> = dates
         .iter()
         .flat_map(|d| data.requests_for(&features, *d, morning_of(*d)))
@@ -70,7 +88,8 @@ pub async fn run(stack: &LocalStack, data: &Dataset, dates: &[NaiveDate], out: &
         .collect();
     // The events/ example goes through the same queue.
     let example: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join(WRITER_EVENT)).context("reading the events/ example")?,
+        &std::fs::read_to_string(repo_root().join(WRITER_EVENT))
+            .context("reading the events/ example")?,
     )?;
     for record in example["Records"].as_array().into_iter().flatten() {
         if let Some(body) = record["body"].as_str() {
@@ -117,7 +136,10 @@ pub async fn run(stack: &LocalStack, data: &Dataset, dates: &[NaiveDate], out: &
 
     let results = data.results();
     writeln!(out)?;
-    writeln!(out, "date        stored  lines  model MAE  line MAE  calls  hits  (points; calls = OVER/UNDER)")?;
+    writeln!(
+        out,
+        "date        stored  lines  model MAE  line MAE  calls  hits  (points; calls = OVER/UNDER)"
+    )?;
     let mut last = Vec::new();
     for date in &dates {
         let stored = local.predictions.for_game_date(*date).await?;
@@ -125,18 +147,37 @@ pub async fn run(stack: &LocalStack, data: &Dataset, dates: &[NaiveDate], out: &
         let scored: Vec<(&Prediction, f64)> = stored
             .iter()
             .filter(|p| p.market == Market::Points && p.line.is_some())
-            .filter_map(|p| results.get(&(p.player_lookup.clone(), *date)).map(|r| (p, r.stat(Market::Points))))
+            .filter_map(|p| {
+                results
+                    .get(&(p.player_lookup.clone(), *date))
+                    .map(|r| (p, r.stat(Market::Points)))
+            })
             .collect();
         let n = scored.len().max(1) as f64;
-        let model_mae = scored.iter().map(|(p, a)| (p.predicted_value - a).abs()).sum::<f64>() / n;
-        let line_mae = scored.iter().map(|(p, a)| (p.line.unwrap_or_default() - a).abs()).sum::<f64>() / n;
+        let model_mae = scored
+            .iter()
+            .map(|(p, a)| (p.predicted_value - a).abs())
+            .sum::<f64>()
+            / n;
+        let line_mae = scored
+            .iter()
+            .map(|(p, a)| (p.line.unwrap_or_default() - a).abs())
+            .sum::<f64>()
+            / n;
         let calls: Vec<_> = scored
             .iter()
-            .filter(|(p, a)| matches!(p.recommendation, Recommendation::Over | Recommendation::Under) && p.line != Some(*a))
+            .filter(|(p, a)| {
+                matches!(
+                    p.recommendation,
+                    Recommendation::Over | Recommendation::Under
+                ) && p.line != Some(*a)
+            })
             .collect();
         let hits = calls
             .iter()
-            .filter(|(p, a)| (p.recommendation == Recommendation::Over) == (*a > p.line.unwrap_or_default()))
+            .filter(|(p, a)| {
+                (p.recommendation == Recommendation::Over) == (*a > p.line.unwrap_or_default())
+            })
             .count();
         writeln!(
             out,
@@ -150,11 +191,20 @@ pub async fn run(stack: &LocalStack, data: &Dataset, dates: &[NaiveDate], out: &
     writeln!(out)?;
     if let Some(date) = dates.last() {
         writeln!(out, "sample of {date} (points):")?;
-        writeln!(out, "player                     pred   line  rec      actual")?;
-        let mut sample: Vec<_> = last.iter().filter(|p| p.market == Market::Points && p.line.is_some()).collect();
+        writeln!(
+            out,
+            "player                     pred   line  rec      actual"
+        )?;
+        let mut sample: Vec<_> = last
+            .iter()
+            .filter(|p| p.market == Market::Points && p.line.is_some())
+            .collect();
         sample.sort_by(|a, b| b.predicted_value.total_cmp(&a.predicted_value));
         for p in sample.iter().take(12) {
-            let actual = results.get(&(p.player_lookup.clone(), *date)).map(|r| r.pts.to_string()).unwrap_or_default();
+            let actual = results
+                .get(&(p.player_lookup.clone(), *date))
+                .map(|r| r.pts.to_string())
+                .unwrap_or_default();
             writeln!(
                 out,
                 "{:<26} {:>5.1}  {:>5.1}  {:<7}  {actual:>6}",
@@ -168,9 +218,21 @@ pub async fn run(stack: &LocalStack, data: &Dataset, dates: &[NaiveDate], out: &
     writeln!(out)?;
     writeln!(out, "the events/ example ({WRITER_EVENT}) as written:")?;
     for record in example["Records"].as_array().into_iter().flatten() {
-        let Some(request) = record["body"].as_str().and_then(|b| PredictionRequest::parse(b).ok()) else { continue };
+        let Some(request) = record["body"]
+            .as_str()
+            .and_then(|b| PredictionRequest::parse(b).ok())
+        else {
+            continue;
+        };
         for market in Market::ALL {
-            if let Some(p) = local.predictions.get(&request.player_lookup, &Prediction::key_for(request.game_date, market)).await? {
+            if let Some(p) = local
+                .predictions
+                .get(
+                    &request.player_lookup,
+                    &Prediction::key_for(request.game_date, market),
+                )
+                .await?
+            {
                 writeln!(out, "  {}", serde_json::to_string(&p)?)?;
             }
         }

@@ -26,11 +26,21 @@ impl EmulatedFunction {
     /// variables the emulator asks for).
     pub fn start(binary: &Path, env: &BTreeMap<String, String>) -> Result<Self> {
         let port = crate::local_aws::free_port()?;
-        let name = binary.file_name().and_then(|n| n.to_str()).unwrap_or("function").to_string();
+        let name = binary
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("function")
+            .to_string();
         let emulator = supervised(
             Command::new(cargo_lambda()?)
                 .current_dir(repo_root())
-                .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1"])
+                .args([
+                    "lambda",
+                    "watch",
+                    "--only-lambda-apis",
+                    "--invoke-address",
+                    "127.0.0.1",
+                ])
                 .args(["--invoke-port", &port.to_string()]),
             &install_home().join(format!("runtime-api-{name}-{port}.log")),
         )?;
@@ -40,13 +50,23 @@ impl EmulatedFunction {
             .env_clear()
             .envs(env)
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
             .env("AWS_LAMBDA_FUNCTION_NAME", "_")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON");
-        let function = supervised(&mut command, &install_home().join(format!("function-{name}-{port}.log")))?;
-        Ok(Self { port, emulator, function })
+        let function = supervised(
+            &mut command,
+            &install_home().join(format!("function-{name}-{port}.log")),
+        )?;
+        Ok(Self {
+            port,
+            emulator,
+            function,
+        })
     }
 
     /// Invokes the function with the JSON event in `event_file`; returns its response.
@@ -54,7 +74,13 @@ impl EmulatedFunction {
         let out = Command::new(cargo_lambda()?)
             .current_dir(repo_root())
             .args(["lambda", "invoke", "_", "--invoke-address", "127.0.0.1"])
-            .args(["--invoke-port", &self.port.to_string(), "--output-format", "json", "--data-file"])
+            .args([
+                "--invoke-port",
+                &self.port.to_string(),
+                "--output-format",
+                "json",
+                "--data-file",
+            ])
             .arg(event_file)
             .output()
             .context("running cargo lambda invoke")?;
@@ -66,15 +92,21 @@ impl EmulatedFunction {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        serde_json::from_slice(&out.stdout)
-            .with_context(|| format!("invoke output is not JSON: {}", String::from_utf8_lossy(&out.stdout)))
+        serde_json::from_slice(&out.stdout).with_context(|| {
+            format!(
+                "invoke output is not JSON: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
     }
 }
 
 impl Drop for EmulatedFunction {
     fn drop(&mut self) {
         for child in [&mut self.function, &mut self.emulator] {
-            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
             let _ = child.wait();
         }
     }

@@ -82,8 +82,8 @@ pub enum Physical {
 impl Template {
     /// Loads and parses a template file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
@@ -96,7 +96,9 @@ impl Template {
             .and_then(Value::as_mapping)
             .ok_or_else(|| anyhow!("template has no Resources"))?;
         for (id, body) in section {
-            let id = id.as_str().ok_or_else(|| anyhow!("non-string logical id"))?;
+            let id = id
+                .as_str()
+                .ok_or_else(|| anyhow!("non-string logical id"))?;
             let kind = body
                 .get("Type")
                 .and_then(Value::as_str)
@@ -189,7 +191,9 @@ impl Template {
             .and_then(|e| e.get("Variables"));
         for vars in [globals, own].into_iter().flatten() {
             for (k, v) in vars.as_mapping().into_iter().flatten() {
-                let k = k.as_str().ok_or_else(|| anyhow!("non-string variable name"))?;
+                let k = k
+                    .as_str()
+                    .ok_or_else(|| anyhow!("non-string variable name"))?;
                 env.insert(k.to_string(), v.clone());
             }
         }
@@ -199,7 +203,11 @@ impl Template {
     /// A function's SQS event sources.
     pub fn sqs_event_sources(&self, function: &str) -> Result<Vec<SqsEventSource>> {
         let mut out = Vec::new();
-        let events = self.resource(function)?.properties.get("Events").and_then(Value::as_mapping);
+        let events = self
+            .resource(function)?
+            .properties
+            .get("Events")
+            .and_then(Value::as_mapping);
         for (name, event) in events.into_iter().flatten() {
             if event.get("Type").and_then(Value::as_str) != Some("SQS") {
                 continue;
@@ -210,7 +218,9 @@ impl Template {
                 .map(referenced_id)
                 .transpose()?
                 .flatten()
-                .ok_or_else(|| anyhow!("SQS event of {function} names no queue of this template"))?;
+                .ok_or_else(|| {
+                    anyhow!("SQS event of {function} names no queue of this template")
+                })?;
             out.push(SqsEventSource {
                 name: name.as_str().unwrap_or_default().to_string(),
                 queue,
@@ -218,7 +228,10 @@ impl Template {
                 report_batch_item_failures: props
                     .get("FunctionResponseTypes")
                     .and_then(Value::as_sequence)
-                    .is_some_and(|t| t.iter().any(|v| v.as_str() == Some("ReportBatchItemFailures"))),
+                    .is_some_and(|t| {
+                        t.iter()
+                            .any(|v| v.as_str() == Some("ReportBatchItemFailures"))
+                    }),
                 maximum_concurrency: props
                     .get("ScalingConfig")
                     .and_then(|s| s.get("MaximumConcurrency"))
@@ -270,7 +283,10 @@ enum Intrinsic {
 
 fn intrinsic(value: &Value) -> Result<Option<Intrinsic>> {
     let (name, arg) = match value {
-        Value::Tagged(t) => (t.tag.to_string().trim_start_matches('!').to_string(), &t.value),
+        Value::Tagged(t) => (
+            t.tag.to_string().trim_start_matches('!').to_string(),
+            &t.value,
+        ),
         Value::Mapping(m) if m.len() == 1 => {
             let (k, v) = m.iter().next().expect("one entry");
             match k.as_str() {
@@ -282,10 +298,16 @@ fn intrinsic(value: &Value) -> Result<Option<Intrinsic>> {
         _ => return Ok(None),
     };
     Ok(Some(match name.as_str() {
-        "Ref" => Intrinsic::Ref(arg.as_str().ok_or_else(|| anyhow!("Ref takes a name"))?.into()),
+        "Ref" => Intrinsic::Ref(
+            arg.as_str()
+                .ok_or_else(|| anyhow!("Ref takes a name"))?
+                .into(),
+        ),
         "GetAtt" => match arg {
             Value::String(s) => {
-                let (id, attr) = s.split_once('.').ok_or_else(|| anyhow!("GetAtt {s} has no attribute"))?;
+                let (id, attr) = s
+                    .split_once('.')
+                    .ok_or_else(|| anyhow!("GetAtt {s} has no attribute"))?;
                 Intrinsic::GetAtt(id.into(), attr.into())
             }
             Value::Sequence(parts) if parts.len() == 2 => Intrinsic::GetAtt(
@@ -334,7 +356,11 @@ pub struct Resolver<'t> {
 
 impl<'t> Resolver<'t> {
     /// A resolver for a stack named `stack_name`, knowing the resources in `physical`.
-    pub fn new(template: &'t Template, stack_name: &str, physical: BTreeMap<String, Physical>) -> Self {
+    pub fn new(
+        template: &'t Template,
+        stack_name: &str,
+        physical: BTreeMap<String, Physical>,
+    ) -> Self {
         Self {
             template,
             stack_name: stack_name.to_string(),
@@ -380,9 +406,12 @@ impl<'t> Resolver<'t> {
 
     fn attribute(&self, id: &str, attr: &str) -> Result<String> {
         Ok(match (self.physical(id)?, attr) {
-            (Physical::Table { arn, .. } | Physical::Queue { arn, .. } | Physical::Named { arn, .. }, "Arn") => {
-                arn.clone()
-            }
+            (
+                Physical::Table { arn, .. }
+                | Physical::Queue { arn, .. }
+                | Physical::Named { arn, .. },
+                "Arn",
+            ) => arn.clone(),
             (Physical::Queue { name, .. }, "QueueName") => name.clone(),
             (Physical::Queue { url, .. }, "QueueUrl") => url.clone(),
             (Physical::Named { name, .. }, "Name") => name.clone(),
@@ -391,9 +420,12 @@ impl<'t> Resolver<'t> {
     }
 
     fn physical(&self, id: &str) -> Result<&Physical> {
-        self.physical
-            .get(id)
-            .ok_or_else(|| anyhow!("{id} is not created locally (type {:?})", self.template.resources.get(id).map(|r| &r.kind)))
+        self.physical.get(id).ok_or_else(|| {
+            anyhow!(
+                "{id} is not created locally (type {:?})",
+                self.template.resources.get(id).map(|r| &r.kind)
+            )
+        })
     }
 
     /// A function's environment with every value resolved.
@@ -402,7 +434,9 @@ impl<'t> Resolver<'t> {
             .function_environment(function)?
             .into_iter()
             .map(|(k, v)| {
-                let resolved = self.resolve(&v).with_context(|| format!("{function} variable {k}"))?;
+                let resolved = self
+                    .resolve(&v)
+                    .with_context(|| format!("{function} variable {k}"))?;
                 Ok((k, resolved))
             })
             .collect()
@@ -446,14 +480,26 @@ Resources:
     fn environment_resolves_refs_getatts_subs_and_parameters() {
         let t = Template::parse(TEMPLATE).unwrap();
         let physical = BTreeMap::from([
-            ("T".to_string(), Physical::Table { name: "s-T".into(), arn: "arn:t".into() }),
+            (
+                "T".to_string(),
+                Physical::Table {
+                    name: "s-T".into(),
+                    arn: "arn:t".into(),
+                },
+            ),
             (
                 "Q".to_string(),
-                Physical::Queue { name: "s-Q".into(), url: "http://q".into(), arn: "arn:q".into() },
+                Physical::Queue {
+                    name: "s-Q".into(),
+                    url: "http://q".into(),
+                    arn: "arn:q".into(),
+                },
             ),
         ]);
         let r = Resolver::new(&t, "s", physical);
-        let env = r.function_environment(t.function_for_binary("f").unwrap()).unwrap();
+        let env = r
+            .function_environment(t.function_for_binary("f").unwrap())
+            .unwrap();
         assert_eq!(env["TABLE"], "s-T");
         assert_eq!(env["QUEUE_ARN"], "arn:q");
         assert_eq!(env["NAME"], "s-x-s-Q");

@@ -249,7 +249,10 @@ mod tests {
     fn zero_or_huge_attempts_are_refused() {
         for bad in ["0", "101", "-1", "2.5"] {
             let src = [("CIRCUIT_BREAKER_MAX_ATTEMPTS", bad)];
-            assert!(BreakerSettings::from_source(&src).is_err(), "{bad} accepted");
+            assert!(
+                BreakerSettings::from_source(&src).is_err(),
+                "{bad} accepted"
+            );
         }
     }
 

@@ -126,7 +126,12 @@ impl PredictionTable {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| StoreError::new(format!("GetItem {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                StoreError::new(
+                    format!("GetItem {}", self.table),
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e),
+                )
+            })?;
         Ok(out
             .item()
             .and_then(|i| i.get("generated_at"))
@@ -135,7 +140,10 @@ impl PredictionTable {
     }
 
     /// Every prediction of a game date, through the `by-game-date` index.
-    pub async fn for_game_date(&self, game_date: chrono::NaiveDate) -> Result<Vec<Prediction>, StoreError> {
+    pub async fn for_game_date(
+        &self,
+        game_date: chrono::NaiveDate,
+    ) -> Result<Vec<Prediction>, StoreError> {
         let pages: Vec<_> = self
             .client
             .query()
@@ -151,8 +159,14 @@ impl PredictionTable {
         pages
             .into_iter()
             .map(|item| {
-                let item = item.map_err(|e| StoreError::new(format!("Query {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-                serde_dynamo::from_item(item).map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
+                let item = item.map_err(|e| {
+                    StoreError::new(
+                        format!("Query {}", self.table),
+                        aws_sdk_dynamodb::error::DisplayErrorContext(e),
+                    )
+                })?;
+                serde_dynamo::from_item(item)
+                    .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
             })
             .collect()
     }
@@ -172,7 +186,12 @@ impl PredictionTable {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| StoreError::new(format!("GetItem {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                StoreError::new(
+                    format!("GetItem {}", self.table),
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e),
+                )
+            })?;
         out.item
             .map(|item| serde_dynamo::from_item(item))
             .transpose()
@@ -199,7 +218,9 @@ impl PredictionStore for PredictionTable {
                 .expression_attribute_names("#gen", "generated_at")
                 .expression_attribute_values(":gen", s(&prediction.generated_at))
                 .return_values(ReturnValue::AllOld)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .send()
                 .await;
             let err = match result {
@@ -213,7 +234,8 @@ impl PredictionStore for PredictionTable {
                 }
                 Err(err) => err,
             };
-            let Some(PutItemError::ConditionalCheckFailedException(conflict)) = err.as_service_error()
+            let Some(PutItemError::ConditionalCheckFailedException(conflict)) =
+                err.as_service_error()
             else {
                 return Err(StoreError::new(
                     format!("PutItem {}", self.table),
@@ -232,7 +254,9 @@ impl PredictionStore for PredictionTable {
                 None => self.stored_generated_at(prediction).await?,
             };
             match stored {
-                Some(stored) if stored == prediction.generated_at => return Ok(WriteOutcome::Duplicate),
+                Some(stored) if stored == prediction.generated_at => {
+                    return Ok(WriteOutcome::Duplicate);
+                }
                 Some(stored) if stored > prediction.generated_at => return Ok(WriteOutcome::Stale),
                 // Stored is older or gone: the item changed since the write; try again.
                 _ => continue,
@@ -263,17 +287,28 @@ impl FeatureTable {
 
     /// Stores a player's features for a game date (overwrites).
     pub async fn put(&self, features: &PlayerGameFeatures) -> Result<(), StoreError> {
-        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(features)
-            .map_err(|e| StoreError::new("encoding features", e))?;
-        item.insert(keys::ENTITY_ID.into(), s(PlayerGameFeatures::entity_id(&features.player_lookup)));
-        item.insert(keys::FEATURE_KEY.into(), s(PlayerGameFeatures::feature_key(features.game_date)));
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(features).map_err(|e| StoreError::new("encoding features", e))?;
+        item.insert(
+            keys::ENTITY_ID.into(),
+            s(PlayerGameFeatures::entity_id(&features.player_lookup)),
+        );
+        item.insert(
+            keys::FEATURE_KEY.into(),
+            s(PlayerGameFeatures::feature_key(features.game_date)),
+        );
         self.client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
             .send()
             .await
-            .map_err(|e| StoreError::new(format!("PutItem {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                StoreError::new(
+                    format!("PutItem {}", self.table),
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e),
+                )
+            })?;
         Ok(())
     }
 }
@@ -292,8 +327,14 @@ impl FeatureStore for FeatureTable {
                 .iter()
                 .map(|k| {
                     HashMap::from([
-                        (keys::ENTITY_ID.to_string(), s(PlayerGameFeatures::entity_id(&k.player_lookup))),
-                        (keys::FEATURE_KEY.to_string(), s(PlayerGameFeatures::feature_key(k.game_date))),
+                        (
+                            keys::ENTITY_ID.to_string(),
+                            s(PlayerGameFeatures::entity_id(&k.player_lookup)),
+                        ),
+                        (
+                            keys::FEATURE_KEY.to_string(),
+                            s(PlayerGameFeatures::feature_key(k.game_date)),
+                        ),
                     ])
                 })
                 .collect();
@@ -302,7 +343,10 @@ impl FeatureStore for FeatureTable {
                 if round == UNPROCESSED_ROUNDS {
                     return Err(StoreError::new(
                         format!("BatchGetItem {}", self.table),
-                        format!("{} keys still unprocessed after {round} rounds", pending.len()),
+                        format!(
+                            "{} keys still unprocessed after {round} rounds",
+                            pending.len()
+                        ),
                     ));
                 }
                 if round > 0 {
@@ -320,10 +364,22 @@ impl FeatureStore for FeatureTable {
                     .request_items(&self.table, request)
                     .send()
                     .await
-                    .map_err(|e| StoreError::new(format!("BatchGetItem {}", self.table), aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
-                    let features: PlayerGameFeatures = serde_dynamo::from_item(item)
-                        .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))?;
+                    .map_err(|e| {
+                        StoreError::new(
+                            format!("BatchGetItem {}", self.table),
+                            aws_sdk_dynamodb::error::DisplayErrorContext(e),
+                        )
+                    })?;
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
+                    let features: PlayerGameFeatures =
+                        serde_dynamo::from_item(item).map_err(|e| {
+                            StoreError::new(format!("decoding item of {}", self.table), e)
+                        })?;
                     let key = FeatureKey {
                         player_lookup: features.player_lookup.clone(),
                         game_date: features.game_date,

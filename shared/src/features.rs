@@ -135,7 +135,10 @@ impl Allowed {
 pub fn compute_game_features(lines: &[PlayerGameLine]) -> Vec<PlayerGameFeatures> {
     let mut by_player: BTreeMap<String, Vec<&PlayerGameLine>> = BTreeMap::new();
     for line in lines {
-        by_player.entry(line.player_lookup()).or_default().push(line);
+        by_player
+            .entry(line.player_lookup())
+            .or_default()
+            .push(line);
     }
     for games in by_player.values_mut() {
         games.sort_by_key(|l| l.date);
@@ -160,7 +163,8 @@ pub fn compute_game_features(lines: &[PlayerGameLine]) -> Vec<PlayerGameFeatures
             }
             let window = &games[i.saturating_sub(FORM_WINDOW)..i];
             let n = window.len() as f64;
-            let avg = |f: &dyn Fn(&PlayerGameLine) -> f64| window.iter().map(|l| f(l)).sum::<f64>() / n;
+            let avg =
+                |f: &dyn Fn(&PlayerGameLine) -> f64| window.iter().map(|l| f(l)).sum::<f64>() / n;
             let rest_days = (game.date - games[i - 1].date).num_days();
             let factors = opponent_factors(&allowed_by_game, game.date, &game.opponent);
             out.push(PlayerGameFeatures {
@@ -224,7 +228,15 @@ fn round3(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn line(player: &str, date: &str, team: &str, opp: &str, pts: u32, reb: u32, ast: u32) -> PlayerGameLine {
+    fn line(
+        player: &str,
+        date: &str,
+        team: &str,
+        opp: &str,
+        pts: u32,
+        reb: u32,
+        ast: u32,
+    ) -> PlayerGameLine {
         PlayerGameLine {
             player: player.into(),
             player_id: 1,
@@ -256,7 +268,10 @@ mod tests {
         ];
         let f = compute_game_features(&lines);
         assert_eq!(f.len(), 2, "the first game has no form");
-        let last = f.iter().find(|f| f.game_date.to_string() == "2025-11-04").unwrap();
+        let last = f
+            .iter()
+            .find(|f| f.game_date.to_string() == "2025-11-04")
+            .unwrap();
         assert_eq!(last.points_avg, 15.0);
         assert_eq!(last.rebounds_avg, 5.0);
         assert_eq!(last.games_used, 2);

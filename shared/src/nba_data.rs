@@ -21,7 +21,10 @@ pub struct DataError {
 }
 
 impl DataError {
-    fn new(what: impl Into<String>, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    fn new(
+        what: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         Self {
             what: what.into(),
             source: source.into(),
@@ -112,7 +115,9 @@ pub fn read_player_lines(reader: impl Read) -> Result<Vec<PlayerGameLine>, DataE
     csv::Reader::from_reader(reader)
         .deserialize()
         .enumerate()
-        .map(|(i, row)| row.map_err(|e| DataError::new(format!("player game log row {}", i + 2), e)))
+        .map(|(i, row)| {
+            row.map_err(|e| DataError::new(format!("player game log row {}", i + 2), e))
+        })
         .collect()
 }
 
@@ -213,15 +218,20 @@ pub fn main_lines(offers: &[PropOffer]) -> Vec<MainLine> {
     // (key) -> book -> (distance from even, line)
     let mut best: BTreeMap<Key, BTreeMap<&str, (f64, f64)>> = BTreeMap::new();
     for offer in offers {
-        let Some(market) = Market::parse(&offer.market) else { continue };
-        let (Some(line), Some(over), Some(under)) = (offer.line, offer.over_odds, offer.under_odds) else {
+        let Some(market) = Market::parse(&offer.market) else {
+            continue;
+        };
+        let (Some(line), Some(over), Some(under)) = (offer.line, offer.over_odds, offer.under_odds)
+        else {
             continue;
         };
         let date = offer.game_time.with_timezone(&New_York).date_naive();
         let distance = (implied_probability(over) - implied_probability(under)).abs();
         let key = (player_lookup(&offer.player), date, market);
         let books = best.entry(key).or_default();
-        let slot = books.entry(&offer.bookmaker).or_insert((f64::INFINITY, line));
+        let slot = books
+            .entry(&offer.bookmaker)
+            .or_insert((f64::INFINITY, line));
         // Ties go to the lower line so the choice does not depend on file order.
         if distance < slot.0 || (distance == slot.0 && line < slot.1) {
             *slot = (distance, line);
@@ -265,7 +275,10 @@ pub fn read_main_lines(reader: impl Read) -> Result<Vec<MainLine>, DataError> {
         .map(|(i, row)| {
             let row = row.map_err(|e| DataError::new(format!("main lines row {}", i + 2), e))?;
             let market = Market::parse(&row.market).ok_or_else(|| {
-                DataError::new(format!("main lines row {}", i + 2), format!("unknown market {:?}", row.market))
+                DataError::new(
+                    format!("main lines row {}", i + 2),
+                    format!("unknown market {:?}", row.market),
+                )
             })?;
             Ok(MainLine {
                 player_lookup: row.player_lookup,
@@ -282,7 +295,8 @@ pub fn read_main_lines(reader: impl Read) -> Result<Vec<MainLine>, DataError> {
 pub fn write_main_lines(lines: &[MainLine], writer: impl std::io::Write) -> Result<(), DataError> {
     let mut w = csv::Writer::from_writer(writer);
     let io = |e: csv::Error| DataError::new("writing main lines", e);
-    w.write_record(["player_lookup", "game_date", "market", "line", "books"]).map_err(io)?;
+    w.write_record(["player_lookup", "game_date", "market", "line", "books"])
+        .map_err(io)?;
     for l in lines {
         w.write_record([
             l.player_lookup.as_str(),
@@ -293,7 +307,8 @@ pub fn write_main_lines(lines: &[MainLine], writer: impl std::io::Write) -> Resu
         ])
         .map_err(io)?;
     }
-    w.flush().map_err(|e| DataError::new("writing main lines", e))
+    w.flush()
+        .map_err(|e| DataError::new("writing main lines", e))
 }
 
 #[cfg(test)]
@@ -303,7 +318,10 @@ mod tests {
     #[test]
     fn lookups_fold_accents_punctuation_and_case() {
         assert_eq!(player_lookup("Nikola Jokić"), "nikolajokic");
-        assert_eq!(player_lookup("Shai Gilgeous-Alexander"), "shaigilgeousalexander");
+        assert_eq!(
+            player_lookup("Shai Gilgeous-Alexander"),
+            "shaigilgeousalexander"
+        );
         assert_eq!(player_lookup("Kristaps Porziņģis"), "kristapsporzingis");
         assert_eq!(player_lookup("Jaren Jackson Jr."), "jarenjacksonjr");
     }
@@ -317,8 +335,14 @@ mod tests {
             matchup: m.into(),
             pts: 98,
         };
-        assert_eq!(row("BKN @ NYK").home_away(), Some(("NYK".into(), "BKN".into())));
-        assert_eq!(row("BKN vs. NYK").home_away(), Some(("BKN".into(), "NYK".into())));
+        assert_eq!(
+            row("BKN @ NYK").home_away(),
+            Some(("NYK".into(), "BKN".into()))
+        );
+        assert_eq!(
+            row("BKN vs. NYK").home_away(),
+            Some(("BKN".into(), "NYK".into()))
+        );
         assert_eq!(row("BKN v NYK").home_away(), None);
     }
 
@@ -344,7 +368,10 @@ mod tests {
         let lines = main_lines(&offers);
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].player_lookup, "lebronjames");
-        assert_eq!(lines[0].game_date, NaiveDate::from_ymd_opt(2025, 11, 5).unwrap());
+        assert_eq!(
+            lines[0].game_date,
+            NaiveDate::from_ymd_opt(2025, 11, 5).unwrap()
+        );
         assert_eq!(lines[0].line, 24.5);
         assert_eq!(lines[0].books, 3);
     }

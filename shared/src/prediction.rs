@@ -162,8 +162,12 @@ impl RawRequest {
                 format!("{lookup:?} must be lowercase letters and digits only"),
             ));
         }
-        let game_date = NaiveDate::parse_from_str(&self.game_date, "%Y-%m-%d")
-            .map_err(|e| invalid("game_date", format!("{:?} is not a YYYY-MM-DD date: {e}", self.game_date)))?;
+        let game_date = NaiveDate::parse_from_str(&self.game_date, "%Y-%m-%d").map_err(|e| {
+            invalid(
+                "game_date",
+                format!("{:?} is not a YYYY-MM-DD date: {e}", self.game_date),
+            )
+        })?;
         let (y, m, d) = FIRST_SEASON;
         let first = NaiveDate::from_ymd_opt(y, m, d).expect("constant date is valid");
         let last = Utc::now().date_naive() + chrono::Days::new(366);
@@ -190,7 +194,10 @@ impl RawRequest {
                 )
             })?;
             if !line.is_finite() || !(0.0..=100.0).contains(&line) {
-                return Err(invalid(format!("lines.{name}"), format!("{line} is not a line between 0 and 100")));
+                return Err(invalid(
+                    format!("lines.{name}"),
+                    format!("{line} is not a line between 0 and 100"),
+                ));
             }
             if lines.insert(market, line).is_some() {
                 return Err(invalid(format!("lines.{name}"), "market given twice"));
@@ -402,11 +409,23 @@ mod tests {
         let cases = [
             ("not json".to_string(), "malformed"),
             (r#"{"player_lookup":"x"}"#.to_string(), "missing field"),
-            (body("").replace("2025-11-05\"", "2025-02-30\""), "game_date"),
-            (body("").replace("2025-11-05\"", "1900-01-01\""), "game_date"),
+            (
+                body("").replace("2025-11-05\"", "2025-02-30\""),
+                "game_date",
+            ),
+            (
+                body("").replace("2025-11-05\"", "1900-01-01\""),
+                "game_date",
+            ),
             (body("").replace("14:00:00Z", "yesterday"), "generated_at"),
-            (body("").replace("lebronjames", "LeBron James"), "player_lookup"),
-            (body(r#","lines":{"player_threes":2.5}"#), "lines.player_threes"),
+            (
+                body("").replace("lebronjames", "LeBron James"),
+                "player_lookup",
+            ),
+            (
+                body(r#","lines":{"player_threes":2.5}"#),
+                "lines.player_threes",
+            ),
             (body(r#","lines":{"points":-3}"#), "lines.points"),
             (body(r#","lines":{"points":"a lot"}"#), "malformed"),
         ];
@@ -418,7 +437,10 @@ mod tests {
 
     #[test]
     fn an_oversized_body_is_refused_before_parsing() {
-        let big = body(&format!(r#","padding":"{}""#, "x".repeat(MAX_REQUEST_BYTES)));
+        let big = body(&format!(
+            r#","padding":"{}""#,
+            "x".repeat(MAX_REQUEST_BYTES)
+        ));
         assert!(matches!(
             PredictionRequest::parse(&big),
             Err(RequestError::Oversized { .. })
@@ -439,10 +461,22 @@ mod tests {
 
     #[test]
     fn recommendation_needs_a_clear_edge() {
-        assert_eq!(Recommendation::against(Market::Points, 27.0, Some(25.5)), Recommendation::Over);
-        assert_eq!(Recommendation::against(Market::Points, 26.9, Some(25.5)), Recommendation::Pass);
-        assert_eq!(Recommendation::against(Market::Assists, 5.0, Some(6.5)), Recommendation::Under);
-        assert_eq!(Recommendation::against(Market::Rebounds, 5.0, None), Recommendation::NoLine);
+        assert_eq!(
+            Recommendation::against(Market::Points, 27.0, Some(25.5)),
+            Recommendation::Over
+        );
+        assert_eq!(
+            Recommendation::against(Market::Points, 26.9, Some(25.5)),
+            Recommendation::Pass
+        );
+        assert_eq!(
+            Recommendation::against(Market::Assists, 5.0, Some(6.5)),
+            Recommendation::Under
+        );
+        assert_eq!(
+            Recommendation::against(Market::Rebounds, 5.0, None),
+            Recommendation::NoLine
+        );
     }
 
     #[test]

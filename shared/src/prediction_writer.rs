@@ -98,7 +98,10 @@ impl<F: FeatureStore, P: PredictionStore> PredictionWriter<F, P> {
     }
 
     /// Handles one batch and returns the response with what it did.
-    pub async fn handle(&self, event: SqsEvent) -> (Result<SqsBatchResponse, BatchError>, WriterTally) {
+    pub async fn handle(
+        &self,
+        event: SqsEvent,
+    ) -> (Result<SqsBatchResponse, BatchError>, WriterTally) {
         let records = event.records;
         let mut tally = WriterTally {
             records: records.len() as u64,
@@ -219,7 +222,10 @@ mod tests {
             &self,
             keys: &[FeatureKey],
         ) -> Result<HashMap<FeatureKey, PlayerGameFeatures>, StoreError> {
-            Ok(keys.iter().filter_map(|k| self.0.get(k).map(|f| (k.clone(), f.clone()))).collect())
+            Ok(keys
+                .iter()
+                .filter_map(|k| self.0.get(k).map(|f| (k.clone(), f.clone())))
+                .collect())
         }
     }
 
@@ -235,7 +241,11 @@ mod tests {
                 old => {
                     let replaced = old.is_some();
                     m.insert(key, p.generated_at.clone());
-                    if replaced { WriteOutcome::Replaced } else { WriteOutcome::Created }
+                    if replaced {
+                        WriteOutcome::Replaced
+                    } else {
+                        WriteOutcome::Created
+                    }
                 }
             })
         }
@@ -247,8 +257,13 @@ mod tests {
             player_lookup: f.player_lookup.clone(),
             game_date: f.game_date,
         };
-        let cfg = WriterConfig::from_source(&[("PREDICTIONS_TABLE", "p"), ("FEATURES_TABLE", "f")]).unwrap();
-        PredictionWriter::new(Features(HashMap::from([(key, f)])), Predictions::default(), &cfg)
+        let cfg = WriterConfig::from_source(&[("PREDICTIONS_TABLE", "p"), ("FEATURES_TABLE", "f")])
+            .unwrap();
+        PredictionWriter::new(
+            Features(HashMap::from([(key, f)])),
+            Predictions::default(),
+            &cfg,
+        )
     }
 
     fn event(bodies: &[(&str, &str)]) -> SqsEvent {
@@ -271,9 +286,18 @@ mod tests {
     async fn given_one_bad_record_when_handled_then_only_it_fails() {
         let w = writer();
         let (resp, tally) = w
-            .handle(event(&[("ok", GOOD), ("bad", "{not json"), ("nofeatures", &GOOD.replace("lebronjames", "nobody"))]))
+            .handle(event(&[
+                ("ok", GOOD),
+                ("bad", "{not json"),
+                ("nofeatures", &GOOD.replace("lebronjames", "nobody")),
+            ]))
             .await;
-        let ids: Vec<_> = resp.unwrap().batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+        let ids: Vec<_> = resp
+            .unwrap()
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
         assert_eq!(ids, ["bad", "nofeatures"]);
         assert_eq!(tally.created, 3);
         assert_eq!(tally.failed_records, 2);

@@ -111,7 +111,11 @@ mod tests {
         f.fail("b", "bad json");
         f.fail("b", "again");
         let r = f.into_response(3).unwrap();
-        let ids: Vec<_> = r.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let ids: Vec<_> = r
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
         assert_eq!(ids, ["b"]);
     }
 
@@ -125,13 +129,19 @@ mod tests {
     fn a_batch_where_everything_failed_is_an_invocation_error() {
         let mut f = BatchFailures::default();
         f.fail("a", "x");
-        assert!(matches!(f.into_response(1), Err(BatchError::AllFailed { count: 1, .. })));
+        assert!(matches!(
+            f.into_response(1),
+            Err(BatchError::AllFailed { count: 1, .. })
+        ));
     }
 
     #[test]
     fn a_record_without_id_is_refused_not_reported_empty() {
         let recs = [record(Some("a")), record(Some(""))];
-        assert_eq!(message_ids(&recs), Err(BatchError::MissingMessageId { index: 1 }));
+        assert_eq!(
+            message_ids(&recs),
+            Err(BatchError::MissingMessageId { index: 1 })
+        );
         assert_eq!(message_ids(&recs[..1]).unwrap(), ["a"]);
     }
 }

@@ -21,7 +21,10 @@ async fn main() -> Result<(), Error> {
     );
     let writer = &writer;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        writer.handle_event(event.payload).await.map_err(Error::from)
+        writer
+            .handle_event(event.payload)
+            .await
+            .map_err(Error::from)
     }))
     .await
 }

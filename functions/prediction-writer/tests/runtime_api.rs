@@ -44,7 +44,11 @@ async fn the_binary_writes_the_events_example_through_the_runtime_api() -> Resul
 
     // THEN no record failed and every prediction is stored once, unchanged by the redelivery
     assert_eq!(first["batchItemFailures"], serde_json::json!([]), "{first}");
-    assert_eq!(second["batchItemFailures"], serde_json::json!([]), "{second}");
+    assert_eq!(
+        second["batchItemFailures"],
+        serde_json::json!([]),
+        "{second}"
+    );
     for r in &requests {
         for market in Market::ALL {
             let stored = writer
@@ -57,7 +61,10 @@ async fn the_binary_writes_the_events_example_through_the_runtime_api() -> Resul
             assert_eq!(stored.line, r.lines.get(&market).copied());
         }
     }
-    let all = writer.predictions.for_game_date(requests[0].game_date).await?;
+    let all = writer
+        .predictions
+        .for_game_date(requests[0].game_date)
+        .await?;
     assert_eq!(all.len(), requests.len() * Market::ALL.len());
     Ok(())
 }

@@ -1,0 +1,200 @@
+//! Prediction writer throughput against DynamoDB Local, compared with a bare loop of the
+//! same conditional PutItem calls on the same server, in one run.
+//!
+//! `cargo bench -p nba-props-cli --bench prediction_writer`
+//!
+//! Both sides handle the same batches the same way: ten requests per batch (the
+//! template's BatchSize), one batch at a time, PREDICTION_WRITE_CONCURRENCY writes in
+//! flight. The writer adds what it really does per batch: parsing, one BatchGetItem of
+//! features, the model. Request counts come from an SDK interceptor, i.e. what was sent.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use chrono::Duration;
+use futures::{StreamExt, TryStreamExt, stream};
+use nba_props::dynamodb::{PredictionTable, RequestCounter};
+use nba_props::features::FeatureKey;
+use nba_props::prediction::{PredictionRequest, PredictionStore, predictions_for};
+use nba_props_cli::dataset::{Dataset, morning_of, shared_data_dir};
+use nba_props_cli::local_aws::LocalAws;
+use nba_props_cli::provision::{LocalStack, unique_stack_name};
+
+fn batches(requests: &[PredictionRequest]) -> Vec<SqsEvent> {
+    requests
+        .chunks(10)
+        .enumerate()
+        .map(|(b, chunk)| {
+            let mut event = SqsEvent::default();
+            event.records = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let mut m = SqsMessage::default();
+                    m.message_id = Some(format!("bench-{b}-{i}"));
+                    m.body = Some(r.to_body());
+                    m
+                })
+                .collect();
+            event
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let data = match shared_data_dir() {
+        Some(dir) => Dataset::full_2025_26(&dir)?,
+        None => {
+            eprintln!("../shared/data/nba not found: benchmarking on the committed fixtures");
+            Dataset::fixtures()?
+        }
+    };
+    let local = LocalAws::start().await?;
+    let stack = LocalStack::provision(&local.endpoints, &unique_stack_name("bench")).await?;
+    let bare_stack =
+        LocalStack::provision(&local.endpoints, &unique_stack_name("bench-bare")).await?;
+    let writer = stack.prediction_writer().await?;
+    let concurrency = writer.config.write_concurrency;
+
+    let features = data.features();
+    stream::iter(&features)
+        .map(|f| writer.features.put(f))
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await?;
+    // Every player-game with features, in two generations an hour apart: the second
+    // replaces the first, so every request is a real (new or newer) write.
+    let mut requests: Vec<PredictionRequest> = Vec::new();
+    for generation in 0..2 {
+        for date in features
+            .iter()
+            .map(|f| f.game_date)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            requests.extend(data.requests_for(
+                &features,
+                date,
+                morning_of(date) + Duration::hours(generation),
+            ));
+        }
+    }
+    let predictions_per_request = 3;
+    let events = batches(&requests);
+    println!(
+        "data: {} | {} requests in {} batches of <=10, {} writes in flight",
+        data.source.display(),
+        requests.len(),
+        events.len(),
+        concurrency
+    );
+
+    // The writer, as deployed (handler over DynamoDB Local).
+    let before = writer.requests.snapshot();
+    let start = Instant::now();
+    let mut written = 0;
+    for event in events.clone() {
+        let (response, tally) = writer.writer.handle(event).await;
+        assert!(
+            response?.batch_item_failures.is_empty(),
+            "the bench data has no bad records"
+        );
+        written += tally.created + tally.replaced;
+    }
+    let writer_secs = start.elapsed().as_secs_f64();
+    let after = writer.requests.snapshot();
+    let delta =
+        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    let new_requests: u64 = after.values().sum::<u64>() - before.values().sum::<u64>();
+    assert_eq!(written, requests.len() as u64 * predictions_per_request);
+
+    // Duplicates: the second generation delivered again.
+    let redelivered = batches(&requests[requests.len() / 2..]);
+    let before = writer.requests.total();
+    let mut duplicates = 0;
+    let start = Instant::now();
+    for event in redelivered {
+        let (_, tally) = writer.writer.handle(event).await;
+        duplicates += tally.duplicates;
+    }
+    let duplicate_secs = start.elapsed().as_secs_f64();
+    let duplicate_requests = writer.requests.total() - before;
+
+    // The bare loop: the same items, the same conditional PutItem, no handler around it.
+    let bare_counter = RequestCounter::default();
+    let bare_client = nba_props::dynamodb::client(
+        &local.endpoints.dynamodb_config().await,
+        Some(bare_counter.clone()),
+    );
+    let bare = PredictionTable::new(bare_client, bare_stack.table("PredictionsTable")?);
+    let feature_map: std::collections::HashMap<FeatureKey, _> = features
+        .iter()
+        .map(|f| {
+            (
+                FeatureKey {
+                    player_lookup: f.player_lookup.clone(),
+                    game_date: f.game_date,
+                },
+                f,
+            )
+        })
+        .collect();
+    let now = chrono::Utc::now();
+    let items: Vec<Vec<_>> = requests
+        .chunks(10)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .flat_map(|r| {
+                    let f = feature_map[&FeatureKey {
+                        player_lookup: r.player_lookup.clone(),
+                        game_date: r.game_date,
+                    }];
+                    predictions_for(r, f, &writer.config.model_version, now)
+                })
+                .collect()
+        })
+        .collect();
+    let start = Instant::now();
+    for batch in &items {
+        let mut pending = Vec::with_capacity(batch.len());
+        for p in batch {
+            pending.push(bare.put_if_newer(p));
+        }
+        let outcomes: Vec<_> = stream::iter(pending)
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        for o in outcomes {
+            o?;
+        }
+    }
+    let bare_secs = start.elapsed().as_secs_f64();
+    let bare_puts = bare_counter.get("PutItem");
+
+    let predictions = written as f64;
+    let writer_rate = predictions / writer_secs;
+    let bare_rate = predictions / bare_secs;
+    println!(
+        "writer:     {written} predictions in {writer_secs:.2} s = {writer_rate:.0} predictions/s"
+    );
+    println!(
+        "bare puts:  {bare_puts} conditional PutItem in {bare_secs:.2} s = {bare_rate:.0} puts/s"
+    );
+    println!("ratio writer/bare: {:.2}", writer_rate / bare_rate);
+    println!(
+        "DynamoDB requests per new prediction: {:.3} (PutItem {:.3}, BatchGetItem {:.3}, GetItem {:.3})",
+        new_requests as f64 / predictions,
+        delta("PutItem") as f64 / predictions,
+        delta("BatchGetItem") as f64 / predictions,
+        delta("GetItem") as f64 / predictions,
+    );
+    println!(
+        "duplicates: {duplicates} suppressed in {duplicate_secs:.2} s, {:.3} DynamoDB requests each \
+         (DynamoDB Local returns no old item on a failed condition, so each costs a fallback GetItem; \
+         real DynamoDB returns it with the failure)",
+        duplicate_requests as f64 / duplicates.max(1) as f64
+    );
+    Ok(())
+}
