@@ -15,7 +15,7 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Duration;
 use futures::{StreamExt, TryStreamExt, stream};
 use nba_props::dynamodb::{PredictionTable, RequestCounter};
-use nba_props::features::FeatureKey;
+use nba_props::features::{FeatureKey, FeatureStore};
 use nba_props::prediction::{PredictionRequest, PredictionStore, predictions_for};
 use nba_props_cli::dataset::{Dataset, morning_of, shared_data_dir};
 use nba_props_cli::local_aws::LocalAws;
@@ -90,38 +90,8 @@ async fn main() -> Result<()> {
         concurrency
     );
 
-    // The writer, as deployed (handler over DynamoDB Local).
-    let before = writer.requests.snapshot();
-    let start = Instant::now();
-    let mut written = 0;
-    for event in events.clone() {
-        let (response, tally) = writer.writer.handle(event).await;
-        assert!(
-            response?.batch_item_failures.is_empty(),
-            "the bench data has no bad records"
-        );
-        written += tally.created + tally.replaced;
-    }
-    let writer_secs = start.elapsed().as_secs_f64();
-    let after = writer.requests.snapshot();
-    let delta =
-        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
-    let new_requests: u64 = after.values().sum::<u64>() - before.values().sum::<u64>();
-    assert_eq!(written, requests.len() as u64 * predictions_per_request);
-
-    // Duplicates: the second generation delivered again.
-    let redelivered = batches(&requests[requests.len() / 2..]);
-    let before = writer.requests.total();
-    let mut duplicates = 0;
-    let start = Instant::now();
-    for event in redelivered {
-        let (_, tally) = writer.writer.handle(event).await;
-        duplicates += tally.duplicates;
-    }
-    let duplicate_secs = start.elapsed().as_secs_f64();
-    let duplicate_requests = writer.requests.total() - before;
-
-    // The bare loop: the same items, the same conditional PutItem, no handler around it.
+    // The bare loop: the same items, the same conditional PutItem, no handler around it,
+    // on tables of its own.
     let bare_counter = RequestCounter::default();
     let bare_client = nba_props::dynamodb::client(
         &local.endpoints.dynamodb_config().await,
@@ -141,37 +111,78 @@ async fn main() -> Result<()> {
         })
         .collect();
     let now = chrono::Utc::now();
-    let items: Vec<Vec<_>> = requests
-        .chunks(10)
-        .map(|chunk| {
-            chunk
-                .iter()
-                .flat_map(|r| {
-                    let f = feature_map[&FeatureKey {
-                        player_lookup: r.player_lookup.clone(),
-                        game_date: r.game_date,
-                    }];
-                    predictions_for(r, f, &writer.config.model_version, now)
-                })
-                .collect()
-        })
-        .collect();
-    let start = Instant::now();
-    for batch in &items {
-        let mut pending = Vec::with_capacity(batch.len());
-        for p in batch {
+    let keys_of = |chunk: &[PredictionRequest]| -> Vec<FeatureKey> {
+        chunk
+            .iter()
+            .map(|r| FeatureKey {
+                player_lookup: r.player_lookup.clone(),
+                game_date: r.game_date,
+            })
+            .collect()
+    };
+
+    // Writer and bare loop take turns batch by batch, so JVM warm-up and table growth
+    // in DynamoDB Local weigh on both alike.
+    let before = writer.requests.snapshot();
+    let (mut writer_secs, mut bare_secs, mut read_secs) = (0.0, 0.0, 0.0);
+    let mut written = 0;
+    for (event, chunk) in events.iter().zip(requests.chunks(10)) {
+        let start = Instant::now();
+        let (response, tally) = writer.writer.handle(event.clone()).await;
+        writer_secs += start.elapsed().as_secs_f64();
+        assert!(
+            response?.batch_item_failures.is_empty(),
+            "the bench data has no bad records"
+        );
+        written += tally.created + tally.replaced;
+
+        let items: Vec<_> = chunk
+            .iter()
+            .flat_map(|r| {
+                let f = feature_map[&FeatureKey {
+                    player_lookup: r.player_lookup.clone(),
+                    game_date: r.game_date,
+                }];
+                predictions_for(r, f, &writer.config.model_version, now)
+            })
+            .collect();
+        let start = Instant::now();
+        let mut pending = Vec::with_capacity(items.len());
+        for p in &items {
             pending.push(bare.put_if_newer(p));
         }
         let outcomes: Vec<_> = stream::iter(pending)
             .buffer_unordered(concurrency)
             .collect()
             .await;
+        bare_secs += start.elapsed().as_secs_f64();
         for o in outcomes {
             o?;
         }
+
+        // The writer's one read per batch, timed alone (not counted in its requests).
+        let start = Instant::now();
+        writer.features.get_many(&keys_of(chunk)).await?;
+        read_secs += start.elapsed().as_secs_f64();
     }
-    let bare_secs = start.elapsed().as_secs_f64();
+    let after = writer.requests.snapshot();
+    let delta =
+        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    let new_requests: u64 = after.values().sum::<u64>() - before.values().sum::<u64>();
+    assert_eq!(written, requests.len() as u64 * predictions_per_request);
     let bare_puts = bare_counter.get("PutItem");
+
+    // Duplicates: the second generation delivered again.
+    let redelivered = batches(&requests[requests.len() / 2..]);
+    let before = writer.requests.total();
+    let mut duplicates = 0;
+    let start = Instant::now();
+    for event in redelivered {
+        let (_, tally) = writer.writer.handle(event).await;
+        duplicates += tally.duplicates;
+    }
+    let duplicate_secs = start.elapsed().as_secs_f64();
+    let duplicate_requests = writer.requests.total() - before;
 
     let predictions = written as f64;
     let writer_rate = predictions / writer_secs;
@@ -183,6 +194,11 @@ async fn main() -> Result<()> {
         "bare puts:  {bare_puts} conditional PutItem in {bare_secs:.2} s = {bare_rate:.0} puts/s"
     );
     println!("ratio writer/bare: {:.2}", writer_rate / bare_rate);
+    println!(
+        "the writer's features read (one BatchGetItem per batch): {:.1} ms per batch, {:.0}% of the writer's time",
+        1000.0 * read_secs / events.len() as f64,
+        100.0 * read_secs / writer_secs
+    );
     println!(
         "DynamoDB requests per new prediction: {:.3} (PutItem {:.3}, BatchGetItem {:.3}, GetItem {:.3})",
         new_requests as f64 / predictions,

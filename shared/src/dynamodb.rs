@@ -193,7 +193,7 @@ impl PredictionTable {
                 )
             })?;
         out.item
-            .map(|item| serde_dynamo::from_item(item))
+            .map(serde_dynamo::from_item)
             .transpose()
             .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
     }
@@ -386,10 +386,8 @@ impl FeatureStore for FeatureTable {
                     };
                     found.insert(key, features);
                 }
-                if let Some(mut unprocessed) = out.unprocessed_keys {
-                    if let Some(rest) = unprocessed.remove(&self.table) {
-                        pending = rest.keys;
-                    }
+                if let Some(rest) = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+                    pending = rest.keys;
                 }
             }
         }
