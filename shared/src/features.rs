@@ -206,7 +206,9 @@ fn opponent_factors(
     }
     let mut factors = [1.0; 3];
     if team.games > 0 && league.games > 0 {
-        for ((factor, team_total), league_total) in factors.iter_mut().zip(team.totals).zip(league.totals) {
+        for ((factor, team_total), league_total) in
+            factors.iter_mut().zip(team.totals).zip(league.totals)
+        {
             let league_avg = league_total / f64::from(league.games);
             if league_avg > 0.0 {
                 *factor = round3((team_total / f64::from(team.games)) / league_avg);
