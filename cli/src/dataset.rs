@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
 use nba_props::features::{PlayerGameFeatures, compute_game_features};
-use nba_props::nba_data::{self, MainLine, PlayerGameLine};
+use nba_props::nba_data::{self, GameDay, MainLine, PlayerGameLine};
 use nba_props::prediction::{Market, PredictionRequest};
 
 use crate::local_aws::repo_root;
@@ -132,8 +132,67 @@ fn open(path: &Path) -> Result<File> {
     File::open(path).with_context(|| format!("opening {}", path.display()))
 }
 
+/// Folder of the committed 2024-25 week (schedules and box scores for the processor).
+pub fn week_fixtures_dir() -> PathBuf {
+    repo_root().join("tests/fixtures/nba-2024-25")
+}
+
+/// The committed 2024-25 week as ingest messages, one [`GameDay`] per date.
+pub fn week_2024_25() -> Result<Vec<GameDay>> {
+    Ok(nba_data::game_days(
+        &week_2024_25_teams()?,
+        &week_2024_25_lines()?,
+    )?)
+}
+
+/// The 2024-25 week's player lines (for tests computing expectations on their own).
+pub fn week_2024_25_lines() -> Result<Vec<PlayerGameLine>> {
+    Ok(nba_data::read_player_lines(open(
+        &week_fixtures_dir().join("player_game_logs.csv"),
+    )?)?)
+}
+
+/// The 2024-25 week's team rows.
+pub fn week_2024_25_teams() -> Result<Vec<nba_data::TeamGameRow>> {
+    Ok(nba_data::read_team_rows(open(
+        &week_fixtures_dir().join("team_game_logs.csv"),
+    )?)?)
+}
+
+/// Copies the rows of a CSV whose `date_column` falls in `range`, unchanged.
+fn copy_rows(
+    src: &Path,
+    dst: &Path,
+    date_column: &str,
+    range: std::ops::RangeInclusive<NaiveDate>,
+) -> Result<()> {
+    let mut reader = csv::Reader::from_reader(open(src)?);
+    let headers = reader.headers()?.clone();
+    let column = headers
+        .iter()
+        .position(|h| h == date_column)
+        .with_context(|| format!("{} has no {date_column} column", src.display()))?;
+    let mut writer = csv::Writer::from_path(dst)?;
+    writer.write_record(&headers)?;
+    for record in reader.records() {
+        let record = record?;
+        let date: NaiveDate = record[column]
+            .parse()
+            .with_context(|| format!("{}: bad date", src.display()))?;
+        if range.contains(&date) {
+            writer.write_record(&record)?;
+        }
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// The 2024-25 week cut into the fixtures.
+pub const WEEK_2024_25: (&str, &str) = ("2024-11-04", "2024-11-10");
+
 /// Cuts the committed fixtures from the full data: player lines and games of
-/// `from..=to` (rows copied unchanged), and the main lines of `lines_from..=to`.
+/// `from..=to` (rows copied unchanged), the main lines of `lines_from..=to`, and the
+/// 2024-25 week [`WEEK_2024_25`] (team and player logs, rows copied unchanged).
 pub fn write_fixtures(
     data_dir: &Path,
     out: &Path,
@@ -146,26 +205,34 @@ pub fn write_fixtures(
     }
     std::fs::create_dir_all(out)?;
     let season = data_dir.join("season-2025-26");
-    for (file, date_column) in [("player_game_logs.csv", "date"), ("games.csv", "GAME_DATE")] {
-        let mut reader = csv::Reader::from_reader(open(&season.join(file))?);
-        let headers = reader.headers()?.clone();
-        let column = headers
-            .iter()
-            .position(|h| h == date_column)
-            .with_context(|| format!("{file} has no {date_column} column"))?;
-        let mut writer = csv::Writer::from_path(out.join(file))?;
-        writer.write_record(&headers)?;
-        for record in reader.records() {
-            let record = record?;
-            let date: NaiveDate = record[column]
-                .parse()
-                .with_context(|| format!("{file}: bad date"))?;
-            if (from..=to).contains(&date) {
-                writer.write_record(&record)?;
-            }
-        }
-        writer.flush()?;
-    }
+    copy_rows(
+        &season.join("player_game_logs.csv"),
+        &out.join("player_game_logs.csv"),
+        "date",
+        from..=to,
+    )?;
+    copy_rows(
+        &season.join("games.csv"),
+        &out.join("games.csv"),
+        "GAME_DATE",
+        from..=to,
+    )?;
+    let week = week_fixtures_dir();
+    std::fs::create_dir_all(&week)?;
+    let (start, end): (NaiveDate, NaiveDate) = (WEEK_2024_25.0.parse()?, WEEK_2024_25.1.parse()?);
+    let previous = data_dir.join("season-2024-25");
+    copy_rows(
+        &previous.join("team_game_logs.csv"),
+        &week.join("team_game_logs.csv"),
+        "GAME_DATE",
+        start..=end,
+    )?;
+    copy_rows(
+        &previous.join("player_game_logs.csv"),
+        &week.join("player_game_logs.csv"),
+        "date",
+        start..=end,
+    )?;
     let full = Dataset::full_2025_26(data_dir)?;
     let lines: Vec<MainLine> = full
         .main_lines

@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use futures::StreamExt;
+
 use anyhow::{Context, Result};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{
@@ -41,6 +43,7 @@ pub struct SqsEventSource {
     queue_url: String,
     queue_arn: String,
     batch_size: i32,
+    concurrency: usize,
 }
 
 impl SqsEventSource {
@@ -56,7 +59,15 @@ impl SqsEventSource {
             queue_url: queue_url.to_string(),
             queue_arn: queue_arn.to_string(),
             batch_size: batch_size.clamp(1, 10) as i32,
+            concurrency: 1,
         }
+    }
+
+    /// Up to `concurrency` batches in flight at once, as Lambda runs up to the event
+    /// source's `MaximumConcurrency` invocations.
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
     }
 
     /// Receives one batch; an empty event when the queue has nothing visible.
@@ -99,88 +110,122 @@ impl SqsEventSource {
 
     /// Delivers batches to `handler` until the queue has nothing visible, or until
     /// `max_invocations`.
-    pub async fn drain<H, Fut, E>(&self, max_invocations: u64, mut handler: H) -> Result<DrainStats>
+    pub async fn drain<H, Fut, E>(&self, max_invocations: u64, handler: H) -> Result<DrainStats>
     where
-        H: FnMut(SqsEvent) -> Fut,
+        H: Fn(SqsEvent) -> Fut,
         Fut: Future<Output = std::result::Result<SqsBatchResponse, E>>,
         E: std::fmt::Display,
     {
         let mut stats = DrainStats::default();
         while stats.invocations < max_invocations {
-            let event = self.receive().await?;
-            if event.records.is_empty() {
+            // Concurrent receives, as Lambda's pollers do; a drained queue answers empty.
+            let received =
+                futures::future::join_all((0..self.concurrency).map(|_| self.receive())).await;
+            let mut events = Vec::new();
+            for event in received {
+                let event = event?;
+                if !event.records.is_empty() {
+                    events.push(event);
+                }
+            }
+            if events.is_empty() {
                 break;
             }
-            let receipts: Vec<(String, String)> = event
-                .records
-                .iter()
-                .map(|r| {
-                    (
-                        r.message_id.clone().unwrap_or_default(),
-                        r.receipt_handle.clone().unwrap_or_default(),
-                    )
+            let handler = &handler;
+            let outcomes: Vec<_> = futures::stream::iter(events)
+                .map(|event| async move {
+                    let receipts: Vec<(String, String)> = event
+                        .records
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.message_id.clone().unwrap_or_default(),
+                                r.receipt_handle.clone().unwrap_or_default(),
+                            )
+                        })
+                        .collect();
+                    let failed: Option<Vec<String>> = match handler(event).await {
+                        Ok(response) => Some(response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "invocation failed; the whole batch returns to the queue");
+                            None
+                        }
+                    };
+                    (receipts, failed)
                 })
-                .collect();
-            stats.invocations += 1;
-            stats.delivered += receipts.len() as u64;
-            let failed: Vec<String> = match handler(event).await {
-                Ok(response) => response
-                    .batch_item_failures
-                    .into_iter()
-                    .map(|f| f.item_identifier)
-                    .collect(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "invocation failed; the whole batch returns to the queue");
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+            let mut settles = Vec::new();
+            for (receipts, failed) in outcomes {
+                stats.invocations += 1;
+                stats.delivered += receipts.len() as u64;
+                let failed = failed.unwrap_or_else(|| {
                     stats.invocation_errors += 1;
                     receipts.iter().map(|(id, _)| id.clone()).collect()
-                }
-            };
-            let (retry, done): (Vec<_>, Vec<_>) = receipts
-                .into_iter()
-                .partition(|(id, _)| failed.contains(id));
-            stats.succeeded += done.len() as u64;
-            stats.failed += retry.len() as u64;
-            if !done.is_empty() {
-                let entries = done
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, handle))| {
-                        DeleteMessageBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .receipt_handle(handle)
-                            .build()
-                    })
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                self.client
-                    .delete_message_batch()
-                    .queue_url(&self.queue_url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .context("DeleteMessageBatch")?;
+                });
+                settles.push(self.settle(receipts, failed));
             }
-            if !retry.is_empty() {
-                let entries = retry
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, handle))| {
-                        ChangeMessageVisibilityBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .receipt_handle(handle)
-                            .visibility_timeout(0)
-                            .build()
-                    })
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                self.client
-                    .change_message_visibility_batch()
-                    .queue_url(&self.queue_url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .context("ChangeMessageVisibilityBatch")?;
+            for settled in futures::future::join_all(settles).await {
+                let (succeeded, failed) = settled?;
+                stats.succeeded += succeeded;
+                stats.failed += failed;
             }
         }
         Ok(stats)
+    }
+
+    /// Deletes the successes of a batch and makes its failures visible again; returns
+    /// (succeeded, failed).
+    async fn settle(
+        &self,
+        receipts: Vec<(String, String)>,
+        failed: Vec<String>,
+    ) -> Result<(u64, u64)> {
+        let (retry, done): (Vec<_>, Vec<_>) = receipts
+            .into_iter()
+            .partition(|(id, _)| failed.contains(id));
+        let counts = (done.len() as u64, retry.len() as u64);
+        if !done.is_empty() {
+            let entries = done
+                .iter()
+                .enumerate()
+                .map(|(i, (_, handle))| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(handle)
+                        .build()
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            self.client
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .context("DeleteMessageBatch")?;
+        }
+        if !retry.is_empty() {
+            let entries = retry
+                .iter()
+                .enumerate()
+                .map(|(i, (_, handle))| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(handle)
+                        .visibility_timeout(0)
+                        .build()
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            self.client
+                .change_message_visibility_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .context("ChangeMessageVisibilityBatch")?;
+        }
+        Ok(counts)
     }
 }
 

@@ -3,9 +3,14 @@
 //! clients from the shared SDK configuration.
 
 use anyhow::{Result, anyhow};
-use nba_props::config::WriterConfig;
-use nba_props::dynamodb::{self, FeatureTable, PredictionTable, RequestCounter};
+use nba_props::config::{ProcessorConfig, WriterConfig};
+use nba_props::dynamodb::{
+    self, BreakerTable, FeatureTable, GameDataTable, PredictionTable, RequestCounter,
+};
+use nba_props::eventbridge::EventBus;
 use nba_props::prediction_writer::PredictionWriter;
+use nba_props::processor::Processor;
+use nba_props::sqs::Queues;
 
 use crate::event_source::SqsEventSource;
 use crate::provision::LocalStack;
@@ -27,7 +32,73 @@ pub struct LocalWriter {
     pub dynamodb: aws_sdk_dynamodb::Client,
 }
 
+/// The processor as deployed, over the local stack.
+pub type LocalProcessorHandler =
+    Processor<GameDataTable, BreakerTable, FeatureTable, Queues, EventBus>;
+
+/// The processor wired to a local stack, with its parts exposed for tests.
+#[derive(Debug, Clone)]
+pub struct LocalProcessor {
+    /// The handler.
+    pub processor: LocalProcessorHandler,
+    /// Its configuration, read from the template's environment for the function.
+    pub config: ProcessorConfig,
+    /// DynamoDB requests the processor sent.
+    pub requests: RequestCounter,
+    /// Breakers table without the counter, for checks.
+    pub breakers: BreakerTable,
+    /// Features table without the counter, for checks.
+    pub features: FeatureTable,
+    /// Game data table without the counter, for checks.
+    pub games: GameDataTable,
+}
+
 impl LocalStack {
+    /// The processor as deployed by the template, with configuration overrides (for
+    /// example `CIRCUIT_BREAKER_ENTITY_LOCKOUT_HOURS`) applied on top of the template's
+    /// environment, as a deployment parameter would.
+    pub async fn processor_with(&self, overrides: &[(&str, &str)]) -> Result<LocalProcessor> {
+        let mut env = self.function_env("processor")?;
+        for (k, v) in overrides {
+            env.insert((*k).to_string(), (*v).to_string());
+        }
+        let config = ProcessorConfig::from_source(&env)?;
+        let sdk = self.endpoints.dynamodb_config().await;
+        let requests = RequestCounter::default();
+        let counted = dynamodb::client(&sdk, Some(requests.clone()));
+        let plain = dynamodb::client(&sdk, None);
+        let moto = self.endpoints.moto_config().await;
+        let processor = Processor {
+            games: GameDataTable::new(counted.clone(), &config.game_data_table),
+            breakers: BreakerTable::new(counted.clone(), &config.breakers_table),
+            features: FeatureTable::new(counted, &config.features_table),
+            queues: Queues::new(
+                aws_sdk_sqs::Client::new(&moto),
+                Some(config.processor_queue_url.clone()),
+                Some(config.prediction_queue_url.clone()),
+            ),
+            events: EventBus::new(
+                aws_sdk_eventbridge::Client::new(&moto),
+                &config.event_bus_name,
+            ),
+            settings: config.breaker,
+            metrics_namespace: config.metrics_namespace.clone(),
+        };
+        Ok(LocalProcessor {
+            processor,
+            breakers: BreakerTable::new(plain.clone(), &config.breakers_table),
+            features: FeatureTable::new(plain.clone(), &config.features_table),
+            games: GameDataTable::new(plain, &config.game_data_table),
+            config,
+            requests,
+        })
+    }
+
+    /// The processor as deployed by the template.
+    pub async fn processor(&self) -> Result<LocalProcessor> {
+        self.processor_with(&[]).await
+    }
+
     /// An SQS client for this stack.
     pub async fn sqs(&self) -> aws_sdk_sqs::Client {
         aws_sdk_sqs::Client::new(&self.endpoints.moto_config().await)
@@ -71,6 +142,7 @@ impl LocalStack {
             &self.queue_url(&source.queue)?,
             &self.queue_arn(&source.queue)?,
             source.batch_size,
-        ))
+        )
+        .with_concurrency(source.maximum_concurrency.unwrap_or(1) as usize))
     }
 }

@@ -123,12 +123,13 @@ impl LocalStack {
             physical.insert(id.to_string(), Physical::Named { name, arn });
         }
 
-        let stack = Self {
+        let mut stack = Self {
             name: stack_name.to_string(),
             template,
             physical,
             endpoints: endpoints.clone(),
         };
+        stack.create_buses_and_rules().await?;
         // Redrive policies refer to other queues, so they are set once all exist.
         for id in &queues {
             let Some(policy) = stack.template.resources[id].properties.get("RedrivePolicy") else {
@@ -154,6 +155,94 @@ impl LocalStack {
                 .with_context(|| format!("setting the redrive policy of {id}"))?;
         }
         Ok(stack)
+    }
+
+    /// Event buses, then rules with their targets (moto routes PutEvents to SQS
+    /// targets by pattern). Queue policies are not created: moto does not enforce them.
+    async fn create_buses_and_rules(&mut self) -> Result<()> {
+        let events = aws_sdk_eventbridge::Client::new(&self.endpoints.moto_config().await);
+        for id in self
+            .template
+            .ids_of("AWS::Events::EventBus")
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+        {
+            let props = &self.template.resources[&id].properties;
+            let name = match props.get("Name") {
+                Some(v) => self.resolver().resolve(v)?,
+                None => format!("{}-{id}", self.name),
+            };
+            let arn = events
+                .create_event_bus()
+                .name(&name)
+                .send()
+                .await
+                .with_context(|| format!("creating event bus {id}"))?
+                .event_bus_arn
+                .ok_or_else(|| anyhow!("no ARN for event bus {id}"))?;
+            self.physical.insert(id, Physical::Named { name, arn });
+        }
+        for id in self
+            .template
+            .ids_of("AWS::Events::Rule")
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+        {
+            let props = self.template.resources[&id].properties.clone();
+            if props.get("ScheduleExpression").is_some() {
+                // moto delivers every event to a schedule-only rule: never create one.
+                continue;
+            }
+            let name = format!("{}-{id}", self.name);
+            let bus = match props.get("EventBusName") {
+                Some(v) => Some(self.resolver().resolve(v)?),
+                None => None,
+            };
+            let pattern: serde_json::Value = serde_json::to_value(
+                props
+                    .get("EventPattern")
+                    .ok_or_else(|| anyhow!("rule {id} has no EventPattern"))?,
+            )?;
+            let arn = events
+                .put_rule()
+                .name(&name)
+                .set_event_bus_name(bus.clone())
+                .event_pattern(pattern.to_string())
+                .send()
+                .await
+                .with_context(|| format!("creating rule {id}"))?
+                .rule_arn
+                .ok_or_else(|| anyhow!("no ARN for rule {id}"))?;
+            for target in props
+                .get("Targets")
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+            {
+                let target_arn = self.resolver().resolve(
+                    target
+                        .get("Arn")
+                        .ok_or_else(|| anyhow!("rule {id}: target without Arn"))?,
+                )?;
+                events
+                    .put_targets()
+                    .rule(&name)
+                    .set_event_bus_name(bus.clone())
+                    .targets(
+                        aws_sdk_eventbridge::types::Target::builder()
+                            .id(text(target, "Id")?)
+                            .arn(target_arn)
+                            .build()?,
+                    )
+                    .send()
+                    .await
+                    .with_context(|| format!("adding a target to rule {id}"))?;
+            }
+            self.physical.insert(id, Physical::Named { name, arn });
+        }
+        Ok(())
     }
 
     /// Resolves template values against this stack.

@@ -19,6 +19,16 @@ pub mod vars {
     pub const MODEL_VERSION: &str = "MODEL_VERSION";
     /// CloudWatch namespace of the EMF metrics.
     pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
+    /// Table of schedules, box scores, rosters.
+    pub const GAME_DATA_TABLE: &str = "GAME_DATA_TABLE";
+    /// Table of circuit breakers.
+    pub const BREAKERS_TABLE: &str = "BREAKERS_TABLE";
+    /// URL of the processor queue (work items are sent there).
+    pub const PROCESSOR_QUEUE_URL: &str = "PROCESSOR_QUEUE_URL";
+    /// URL of the prediction queue.
+    pub const PREDICTION_QUEUE_URL: &str = "PREDICTION_QUEUE_URL";
+    /// Name of the pipeline's event bus.
+    pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
     /// How many DynamoDB writes one invocation keeps in flight.
     pub const WRITE_CONCURRENCY: &str = "PREDICTION_WRITE_CONCURRENCY";
 }
@@ -196,6 +206,49 @@ impl WriterConfig {
                 DEFAULT_WRITE_CONCURRENCY as u32,
                 1..=256,
             )? as usize,
+            breaker: BreakerSettings::from_source(src)?,
+        })
+    }
+}
+
+/// Everything the processor needs, validated at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorConfig {
+    /// Game data table.
+    pub game_data_table: String,
+    /// Features table.
+    pub features_table: String,
+    /// Breakers table.
+    pub breakers_table: String,
+    /// Processor queue URL.
+    pub processor_queue_url: String,
+    /// Prediction queue URL.
+    pub prediction_queue_url: String,
+    /// Event bus name.
+    pub event_bus_name: String,
+    /// EMF namespace.
+    pub metrics_namespace: String,
+    /// Breaker settings.
+    pub breaker: BreakerSettings,
+}
+
+impl ProcessorConfig {
+    /// Reads the processor's configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    /// Reads the processor's configuration from `src`.
+    pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            game_data_table: required(src, vars::GAME_DATA_TABLE)?,
+            features_table: required(src, vars::FEATURES_TABLE)?,
+            breakers_table: required(src, vars::BREAKERS_TABLE)?,
+            processor_queue_url: required(src, vars::PROCESSOR_QUEUE_URL)?,
+            prediction_queue_url: required(src, vars::PREDICTION_QUEUE_URL)?,
+            event_bus_name: required(src, vars::EVENT_BUS_NAME)?,
+            metrics_namespace: optional(src, vars::METRICS_NAMESPACE)
+                .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into()),
             breaker: BreakerSettings::from_source(src)?,
         })
     }

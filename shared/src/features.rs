@@ -109,6 +109,30 @@ pub trait FeatureStore: Send + Sync {
     > + Send;
 }
 
+/// Stores processor outputs.
+pub trait FeatureSink: Send + Sync {
+    /// Stores one processor's output for an entity and analysis date (overwrites: a
+    /// recomputation of the same inputs gives the same output).
+    fn put_output(
+        &self,
+        entity_id: &str,
+        processor: crate::breaker::ProcessorName,
+        analysis_date: NaiveDate,
+        output: &serde_json::Value,
+    ) -> impl std::future::Future<Output = Result<(), crate::StoreError>> + Send;
+}
+
+/// Reads stored processor outputs.
+pub trait FeatureSource: Send + Sync {
+    /// One processor's output for an entity and analysis date, if stored.
+    fn get_output(
+        &self,
+        entity_id: &str,
+        processor: crate::breaker::ProcessorName,
+        analysis_date: NaiveDate,
+    ) -> impl std::future::Future<Output = Result<Option<serde_json::Value>, crate::StoreError>> + Send;
+}
+
 /// Per-team totals allowed, summed from the opposing players' lines of each game.
 #[derive(Default)]
 struct Allowed {

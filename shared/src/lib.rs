@@ -5,13 +5,21 @@
 //! adapters (`dynamodb`, `aws`) implement those traits, one module per AWS service.
 
 pub mod aws;
+pub mod breaker;
 pub mod config;
 pub mod dynamodb;
+pub mod eventbridge;
 pub mod features;
+pub mod game_data;
+pub mod ingest;
+pub mod messaging;
 pub mod metrics;
 pub mod nba_data;
 pub mod prediction;
 pub mod prediction_writer;
+pub mod processor;
+pub mod processors;
+pub mod sqs;
 pub mod sqs_batch;
 pub mod telemetry;
 

@@ -9,6 +9,7 @@ use chrono_tz::America::New_York;
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 
+use crate::ingest::{BoxScore, PlayerLine, Schedule, ScheduledGame, TeamTotals};
 use crate::prediction::Market;
 
 /// A data file that could not be read.
@@ -135,9 +136,50 @@ pub struct TeamGameRow {
     pub matchup: String,
     /// Points scored.
     pub pts: u32,
+    /// Field goals made.
+    pub fgm: u32,
+    /// Field goals attempted.
+    pub fga: u32,
+    /// Three-pointers made.
+    pub fg3m: u32,
+    /// Three-pointers attempted.
+    pub fg3a: u32,
+    /// Free throws made.
+    pub ftm: u32,
+    /// Free throws attempted.
+    pub fta: u32,
+    /// Offensive rebounds.
+    pub oreb: u32,
+    /// Defensive rebounds.
+    pub dreb: u32,
+    /// Total rebounds.
+    pub reb: u32,
+    /// Assists.
+    pub ast: u32,
+    /// Turnovers.
+    pub tov: u32,
 }
 
 impl TeamGameRow {
+    /// The row as box-score team totals.
+    pub fn totals(&self) -> TeamTotals {
+        TeamTotals {
+            team: self.team_abbreviation.clone(),
+            pts: self.pts,
+            fgm: self.fgm,
+            fga: self.fga,
+            fg3m: self.fg3m,
+            fg3a: self.fg3a,
+            ftm: self.ftm,
+            fta: self.fta,
+            oreb: self.oreb,
+            dreb: self.dreb,
+            reb: self.reb,
+            ast: self.ast,
+            tov: self.tov,
+        }
+    }
+
     /// (home, away) abbreviations from the matchup.
     pub fn home_away(&self) -> Option<(String, String)> {
         let parts: Vec<&str> = self.matchup.split_whitespace().collect();
@@ -311,6 +353,104 @@ pub fn write_main_lines(lines: &[MainLine], writer: impl std::io::Write) -> Resu
         .map_err(|e| DataError::new("writing main lines", e))
 }
 
+/// One date's ingest messages: its schedule and its games' box scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GameDay {
+    /// The date.
+    pub date: NaiveDate,
+    /// Games expected.
+    pub schedule: Schedule,
+    /// Box scores, by game id.
+    pub box_scores: Vec<BoxScore>,
+}
+
+/// Builds schedule and box-score messages from team game logs with both teams' rows
+/// (LeagueGameLog format, as 2024-25's) and player game logs, joined on (date, team).
+/// Box scores say they were last updated at 08:00 UTC the morning after the game.
+pub fn game_days(
+    team_rows: &[TeamGameRow],
+    lines: &[PlayerGameLine],
+) -> Result<Vec<GameDay>, DataError> {
+    let mut games: BTreeMap<&str, Vec<&TeamGameRow>> = BTreeMap::new();
+    for row in team_rows {
+        games.entry(row.game_id.as_str()).or_default().push(row);
+    }
+    let mut players: BTreeMap<(NaiveDate, &str), Vec<&PlayerGameLine>> = BTreeMap::new();
+    for line in lines {
+        players
+            .entry((line.date, line.team()))
+            .or_default()
+            .push(line);
+    }
+    let mut days: BTreeMap<NaiveDate, GameDay> = BTreeMap::new();
+    for (game_id, rows) in games {
+        let [a, b] = rows.as_slice() else {
+            return Err(DataError::new(
+                format!("game {game_id}"),
+                format!(
+                    "{} team rows; a box score needs both teams' rows",
+                    rows.len()
+                ),
+            ));
+        };
+        let (home, away) = if a.matchup.contains("vs.") {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let date = home.game_date;
+        let player_lines = [home, away].into_iter().flat_map(|t| {
+            players
+                .get(&(date, t.team_abbreviation.as_str()))
+                .into_iter()
+                .flatten()
+                .map(|l| PlayerLine {
+                    player_id: l.player_id,
+                    name: l.player_normalized.clone(),
+                    team: t.team_abbreviation.clone(),
+                    minutes: l.minutes,
+                    pts: l.pts,
+                    fgm: l.fgm,
+                    fga: l.fga,
+                    fg3m: l.threes_made,
+                    fg3a: l.threes_attempted,
+                    ftm: l.ftm,
+                    fta: l.fta,
+                    reb: l.reb,
+                    ast: l.ast,
+                    tov: l.tov,
+                    shot_zones: None,
+                })
+        });
+        let box_score = BoxScore {
+            game_id: game_id.to_string(),
+            game_date: date,
+            updated_at: (date + chrono::Days::new(1))
+                .and_hms_opt(8, 0, 0)
+                .expect("valid time")
+                .and_utc(),
+            home: home.totals(),
+            away: away.totals(),
+            players: player_lines.collect(),
+        };
+        let day = days.entry(date).or_insert_with(|| GameDay {
+            date,
+            schedule: Schedule {
+                game_date: date,
+                games: Vec::new(),
+            },
+            box_scores: Vec::new(),
+        });
+        day.schedule.games.push(ScheduledGame {
+            game_id: game_id.to_string(),
+            home: home.team_abbreviation.clone(),
+            away: away.team_abbreviation.clone(),
+        });
+        day.box_scores.push(box_score);
+    }
+    Ok(days.into_values().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,6 +474,17 @@ mod tests {
             team_abbreviation: "BKN".into(),
             matchup: m.into(),
             pts: 98,
+            fgm: 0,
+            fga: 0,
+            fg3m: 0,
+            fg3a: 0,
+            ftm: 0,
+            fta: 0,
+            oreb: 0,
+            dreb: 0,
+            reb: 0,
+            ast: 0,
+            tov: 0,
         };
         assert_eq!(
             row("BKN @ NYK").home_away(),

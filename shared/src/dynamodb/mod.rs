@@ -1,4 +1,11 @@
-//! DynamoDB adapter: the prediction and feature tables.
+//! DynamoDB adapter: the prediction and feature tables here, game data and breakers in
+//! their own files.
+
+pub mod breakers;
+pub mod game_data;
+
+pub use breakers::BreakerTable;
+pub use game_data::GameDataTable;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -6,7 +13,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure,
@@ -15,7 +22,7 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterce
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
 use crate::StoreError;
-use crate::features::{FeatureKey, FeatureStore, PlayerGameFeatures};
+use crate::features::{FeatureKey, FeatureSink, FeatureSource, FeatureStore, PlayerGameFeatures};
 use crate::prediction::{Prediction, PredictionStore, WriteOutcome};
 
 /// Attribute names of the key schemas, as `infra/template.yaml` declares them.
@@ -28,6 +35,14 @@ pub mod keys {
     pub const ENTITY_ID: &str = "entity_id";
     /// Features: sort key (`processor#YYYY-MM-DD`).
     pub const FEATURE_KEY: &str = "feature_key";
+    /// Game data table: partition key.
+    pub const PK: &str = "pk";
+    /// Game data table: sort key.
+    pub const SK: &str = "sk";
+    /// Breakers table: partition key (`processor#entity`).
+    pub const BREAKER_ID: &str = "breaker_id";
+    /// Breakers table: sort key.
+    pub const ANALYSIS_DATE: &str = "analysis_date";
 }
 
 /// Index of the predictions table by game date (declared in `infra/template.yaml`).
@@ -38,7 +53,7 @@ const BATCH_GET_LIMIT: usize = 100;
 /// Rounds of retrying `UnprocessedKeys` before giving up.
 const UNPROCESSED_ROUNDS: u32 = 5;
 
-fn s(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
@@ -127,10 +142,7 @@ impl PredictionTable {
             .send()
             .await
             .map_err(|e| {
-                StoreError::new(
-                    format!("GetItem {}", self.table),
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e),
-                )
+                StoreError::new(format!("GetItem {}", self.table), DisplayErrorContext(e))
             })?;
         Ok(out
             .item()
@@ -160,10 +172,7 @@ impl PredictionTable {
             .into_iter()
             .map(|item| {
                 let item = item.map_err(|e| {
-                    StoreError::new(
-                        format!("Query {}", self.table),
-                        aws_sdk_dynamodb::error::DisplayErrorContext(e),
-                    )
+                    StoreError::new(format!("Query {}", self.table), DisplayErrorContext(e))
                 })?;
                 serde_dynamo::from_item(item)
                     .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
@@ -187,10 +196,7 @@ impl PredictionTable {
             .send()
             .await
             .map_err(|e| {
-                StoreError::new(
-                    format!("GetItem {}", self.table),
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e),
-                )
+                StoreError::new(format!("GetItem {}", self.table), DisplayErrorContext(e))
             })?;
         out.item
             .map(serde_dynamo::from_item)
@@ -239,7 +245,7 @@ impl PredictionStore for PredictionTable {
             else {
                 return Err(StoreError::new(
                     format!("PutItem {}", self.table),
-                    aws_sdk_dynamodb::error::DisplayErrorContext(err),
+                    DisplayErrorContext(err),
                 ));
             };
             // Real DynamoDB returns the old item with the conflict; DynamoDB Local does
@@ -285,17 +291,61 @@ impl FeatureTable {
         }
     }
 
-    /// Stores a player's features for a game date (overwrites).
+    /// Stores a player's composite features for a game date (overwrites).
     pub async fn put(&self, features: &PlayerGameFeatures) -> Result<(), StoreError> {
+        let json =
+            serde_json::to_value(features).map_err(|e| StoreError::new("encoding features", e))?;
+        self.put_output(
+            &PlayerGameFeatures::entity_id(&features.player_lookup),
+            crate::breaker::ProcessorName::PlayerCompositeFactors,
+            features.game_date,
+            &json,
+        )
+        .await
+    }
+}
+
+impl FeatureSource for FeatureTable {
+    /// Strongly consistent: the composite reads what a processor has just written.
+    async fn get_output(
+        &self,
+        entity_id: &str,
+        processor: crate::breaker::ProcessorName,
+        analysis_date: chrono::NaiveDate,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::ENTITY_ID, s(entity_id))
+            .key(keys::FEATURE_KEY, s(format!("{processor}#{analysis_date}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| {
+                StoreError::new(format!("GetItem {}", self.table), DisplayErrorContext(e))
+            })?;
+        out.item
+            .map(serde_dynamo::from_item)
+            .transpose()
+            .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
+    }
+}
+
+impl FeatureSink for FeatureTable {
+    async fn put_output(
+        &self,
+        entity_id: &str,
+        processor: crate::breaker::ProcessorName,
+        analysis_date: chrono::NaiveDate,
+        output: &serde_json::Value,
+    ) -> Result<(), StoreError> {
         let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(features).map_err(|e| StoreError::new("encoding features", e))?;
-        item.insert(
-            keys::ENTITY_ID.into(),
-            s(PlayerGameFeatures::entity_id(&features.player_lookup)),
-        );
+            serde_dynamo::to_item(output).map_err(|e| StoreError::new("encoding features", e))?;
+        item.insert(keys::ENTITY_ID.into(), s(entity_id));
         item.insert(
             keys::FEATURE_KEY.into(),
-            s(PlayerGameFeatures::feature_key(features.game_date)),
+            s(format!("{processor}#{analysis_date}")),
         );
         self.client
             .put_item()
@@ -304,10 +354,7 @@ impl FeatureTable {
             .send()
             .await
             .map_err(|e| {
-                StoreError::new(
-                    format!("PutItem {}", self.table),
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e),
-                )
+                StoreError::new(format!("PutItem {}", self.table), DisplayErrorContext(e))
             })?;
         Ok(())
     }
@@ -318,79 +365,89 @@ impl FeatureStore for FeatureTable {
         &self,
         keys: &[FeatureKey],
     ) -> Result<HashMap<FeatureKey, PlayerGameFeatures>, StoreError> {
-        let mut found = HashMap::new();
         let mut unique: Vec<&FeatureKey> = keys.iter().collect();
         unique.sort();
         unique.dedup();
-        for chunk in unique.chunks(BATCH_GET_LIMIT) {
-            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
-                .iter()
-                .map(|k| {
-                    HashMap::from([
-                        (
-                            keys::ENTITY_ID.to_string(),
-                            s(PlayerGameFeatures::entity_id(&k.player_lookup)),
-                        ),
-                        (
-                            keys::FEATURE_KEY.to_string(),
-                            s(PlayerGameFeatures::feature_key(k.game_date)),
-                        ),
-                    ])
-                })
-                .collect();
-            let mut round = 0;
-            while !pending.is_empty() {
-                if round == UNPROCESSED_ROUNDS {
-                    return Err(StoreError::new(
-                        format!("BatchGetItem {}", self.table),
-                        format!(
-                            "{} keys still unprocessed after {round} rounds",
-                            pending.len()
-                        ),
-                    ));
-                }
-                if round > 0 {
-                    // Unprocessed keys mean throttling: back off before asking again.
-                    tokio::time::sleep(Duration::from_millis(50 << round)).await;
-                }
-                round += 1;
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut pending)))
-                    .build()
-                    .map_err(|e| StoreError::new("building BatchGetItem", e))?;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        StoreError::new(
-                            format!("BatchGetItem {}", self.table),
-                            aws_sdk_dynamodb::error::DisplayErrorContext(e),
-                        )
-                    })?;
-                for item in out
-                    .responses
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default()
-                {
-                    let features: PlayerGameFeatures =
-                        serde_dynamo::from_item(item).map_err(|e| {
-                            StoreError::new(format!("decoding item of {}", self.table), e)
-                        })?;
-                    let key = FeatureKey {
-                        player_lookup: features.player_lookup.clone(),
-                        game_date: features.game_date,
-                    };
-                    found.insert(key, features);
-                }
-                if let Some(rest) = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
-                    pending = rest.keys;
-                }
-            }
+        let item_keys = unique
+            .iter()
+            .map(|k| {
+                HashMap::from([
+                    (
+                        keys::ENTITY_ID.to_string(),
+                        s(PlayerGameFeatures::entity_id(&k.player_lookup)),
+                    ),
+                    (
+                        keys::FEATURE_KEY.to_string(),
+                        s(PlayerGameFeatures::feature_key(k.game_date)),
+                    ),
+                ])
+            })
+            .collect();
+        let mut found = HashMap::new();
+        // Features change once per analysis date: an eventually consistent read is enough.
+        for item in batch_get(&self.client, &self.table, item_keys, false).await? {
+            let features: PlayerGameFeatures = serde_dynamo::from_item(item)
+                .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))?;
+            let key = FeatureKey {
+                player_lookup: features.player_lookup.clone(),
+                game_date: features.game_date,
+            };
+            found.insert(key, features);
         }
         Ok(found)
     }
+}
+
+/// Reads items by key with BatchGetItem: 100 keys a request, unprocessed keys asked
+/// again with backoff. `consistent` asks for strongly consistent reads.
+pub(crate) async fn batch_get(
+    client: &Client,
+    table: &str,
+    keys: Vec<HashMap<String, AttributeValue>>,
+    consistent: bool,
+) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in keys.chunks(BATCH_GET_LIMIT) {
+        let mut pending = chunk.to_vec();
+        let mut round = 0;
+        while !pending.is_empty() {
+            if round == UNPROCESSED_ROUNDS {
+                return Err(StoreError::new(
+                    format!("BatchGetItem {table}"),
+                    format!(
+                        "{} keys still unprocessed after {round} rounds",
+                        pending.len()
+                    ),
+                ));
+            }
+            if round > 0 {
+                // Unprocessed keys mean throttling: back off before asking again.
+                tokio::time::sleep(Duration::from_millis(50 << round)).await;
+            }
+            round += 1;
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(consistent)
+                .build()
+                .map_err(|e| StoreError::new("building BatchGetItem", e))?;
+            let out = client
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(|e| {
+                    StoreError::new(format!("BatchGetItem {table}"), DisplayErrorContext(e))
+                })?;
+            found.extend(
+                out.responses
+                    .unwrap_or_default()
+                    .remove(table)
+                    .unwrap_or_default(),
+            );
+            if let Some(rest) = out.unprocessed_keys.and_then(|mut u| u.remove(table)) {
+                pending = rest.keys;
+            }
+        }
+    }
+    Ok(found)
 }

@@ -1,0 +1,253 @@
+//! The circuit breakers table: key `breaker_id` (`processor#entity`) + `analysis_date`,
+//! TTL attribute `expires_at`, sparse GSI `tripped-by-date` on `tripped_date` (present
+//! only while tripped) for the completeness check.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use chrono::{DateTime, Utc};
+
+use super::{batch_get, keys, s};
+use crate::StoreError;
+use crate::breaker::{
+    BreakerKey, BreakerState, BreakerStore, FailureOutcome, RETENTION_AFTER_LOCKOUT, lockout,
+};
+use crate::config::BreakerSettings;
+use crate::prediction::canonical_timestamp;
+
+/// TTL attribute of the breakers table (as `infra/template.yaml` declares it).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// Sparse index of tripped breakers by analysis date.
+pub const TRIPPED_BY_DATE_INDEX: &str = "tripped-by-date";
+
+/// The breakers table.
+#[derive(Debug, Clone)]
+pub struct BreakerTable {
+    client: Client,
+    table: String,
+}
+
+fn key(k: &BreakerKey) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (keys::BREAKER_ID.to_string(), s(k.breaker_id())),
+        (
+            keys::ANALYSIS_DATE.to_string(),
+            s(k.analysis_date.to_string()),
+        ),
+    ])
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u32 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn state_of(item: &HashMap<String, AttributeValue>) -> BreakerState {
+    BreakerState {
+        attempt_count: number(item, "attempt_count"),
+        circuit_breaker_tripped: item
+            .get("circuit_breaker_tripped")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
+        circuit_breaker_until: item
+            .get("circuit_breaker_until")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc)),
+        last_error: item.get("last_error").and_then(|v| v.as_s().ok()).cloned(),
+    }
+}
+
+impl BreakerTable {
+    /// Wraps a client and table name.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn err(&self, op: &str, e: impl std::error::Error + 'static) -> StoreError {
+        StoreError::new(format!("{op} {}", self.table), DisplayErrorContext(e))
+    }
+
+    /// One breaker's item as stored, every attribute (strongly consistent).
+    pub async fn get_item(
+        &self,
+        k: &BreakerKey,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        Ok(self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(k)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err("GetItem", e))?
+            .item)
+    }
+}
+
+impl BreakerStore for BreakerTable {
+    async fn get_many(
+        &self,
+        keys: &[BreakerKey],
+    ) -> Result<HashMap<BreakerKey, BreakerState>, StoreError> {
+        let mut unique: Vec<&BreakerKey> = keys.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let by_id: HashMap<(String, String), &BreakerKey> = unique
+            .iter()
+            .map(|k| ((k.breaker_id(), k.analysis_date.to_string()), *k))
+            .collect();
+        let items = batch_get(
+            &self.client,
+            &self.table,
+            unique.iter().map(|k| key(k)).collect(),
+            true,
+        )
+        .await?;
+        let mut found = HashMap::new();
+        for item in items {
+            let id = item
+                .get(keys::BREAKER_ID)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            let date = item
+                .get(keys::ANALYSIS_DATE)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            if let Some(k) = by_id.get(&(id, date)) {
+                found.insert((*k).clone(), state_of(&item));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn record_failure(
+        &self,
+        k: &BreakerKey,
+        error: &str,
+        settings: &BreakerSettings,
+        now: DateTime<Utc>,
+    ) -> Result<FailureOutcome, StoreError> {
+        // Atomic count: every failure lands, however many race.
+        let (_, expires) = lockout(settings, now);
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(k)))
+            .update_expression(
+                "SET processor_name = :p, entity_id = :e, last_error = :err, last_failure_at = :now, \
+                 circuit_breaker_tripped = if_not_exists(circuit_breaker_tripped, :false), #ttl = :ttl \
+                 ADD attempt_count :one",
+            )
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":p", s(k.processor_name.as_str()))
+            .expression_attribute_values(":e", s(&k.entity_id))
+            .expression_attribute_values(":err", s(error))
+            .expression_attribute_values(":now", s(canonical_timestamp(now)))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":ttl", AttributeValue::N(expires.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateItem", e))?;
+        let state = state_of(&counted.attributes.unwrap_or_default());
+        let attempts = state.attempt_count;
+        if state.is_open(now) {
+            return Ok(FailureOutcome::AlreadyOpen { attempts });
+        }
+        if attempts < settings.max_attempts {
+            return Ok(FailureOutcome::Counted { attempts });
+        }
+        // The trip is conditional on the breaker not being open: of racing failures
+        // that all reached the limit, exactly one trips it.
+        let (until, expires) = lockout(settings, now);
+        let tripped = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(k)))
+            .update_expression(
+                "SET circuit_breaker_tripped = :true, circuit_breaker_until = :until, tripped_at = :now, \
+                 tripped_date = :date, #ttl = :ttl ADD trip_count :one",
+            )
+            .condition_expression("circuit_breaker_tripped = :false OR circuit_breaker_until <= :now")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":until", s(canonical_timestamp(until)))
+            .expression_attribute_values(":now", s(canonical_timestamp(now)))
+            .expression_attribute_values(":date", s(k.analysis_date.to_string()))
+            .expression_attribute_values(":ttl", AttributeValue::N((until + RETENTION_AFTER_LOCKOUT).timestamp().max(expires).to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send()
+            .await;
+        match tripped {
+            Ok(_) => Ok(FailureOutcome::Tripped { attempts, until }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(FailureOutcome::AlreadyOpen { attempts })
+            }
+            Err(e) => Err(self.err("UpdateItem", e)),
+        }
+    }
+
+    async fn record_skipped(
+        &self,
+        k: &BreakerKey,
+        work: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(k)))
+            .update_expression(
+                "SET last_skipped_at = :now ADD pending_work :work, skipped_count :one",
+            )
+            .expression_attribute_values(":now", s(canonical_timestamp(now)))
+            .expression_attribute_values(":work", AttributeValue::Ss(vec![work.to_string()]))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateItem", e))?;
+        Ok(())
+    }
+
+    async fn clear_attempts(&self, k: &BreakerKey) -> Result<(), StoreError> {
+        let cleared = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(k)))
+            .update_expression("SET attempt_count = :zero REMOVE last_error")
+            .condition_expression("attribute_exists(breaker_id)")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .send()
+            .await;
+        match cleared {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(self.err("UpdateItem", e)),
+        }
+    }
+}

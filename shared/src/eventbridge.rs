@@ -1,0 +1,68 @@
+//! EventBridge adapter: publishes the pipeline's events on its custom bus.
+
+use aws_sdk_eventbridge::Client;
+use aws_sdk_eventbridge::error::DisplayErrorContext;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+
+use crate::StoreError;
+use crate::messaging::EventPublisher;
+
+/// Source of the events the pipeline's functions publish.
+pub const PIPELINE_SOURCE: &str = "nba-props.pipeline";
+
+/// The pipeline's bus.
+#[derive(Debug, Clone)]
+pub struct EventBus {
+    client: Client,
+    bus_name: String,
+}
+
+impl EventBus {
+    /// Wraps a client and the bus name (from the function's environment).
+    pub fn new(client: Client, bus_name: impl Into<String>) -> Self {
+        Self {
+            client,
+            bus_name: bus_name.into(),
+        }
+    }
+}
+
+impl EventPublisher for EventBus {
+    async fn publish(
+        &self,
+        detail_type: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let entry = PutEventsRequestEntry::builder()
+            .event_bus_name(&self.bus_name)
+            .source(PIPELINE_SOURCE)
+            .detail_type(detail_type)
+            .detail(detail.to_string())
+            .build();
+        let out = self
+            .client
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| {
+                StoreError::new(
+                    format!("PutEvents {}", self.bus_name),
+                    DisplayErrorContext(e),
+                )
+            })?;
+        if out.failed_entry_count > 0 {
+            let reason = out
+                .entries()
+                .first()
+                .and_then(|e| e.error_message())
+                .unwrap_or("unknown")
+                .to_string();
+            return Err(StoreError::new(
+                format!("PutEvents {}", self.bus_name),
+                reason,
+            ));
+        }
+        Ok(())
+    }
+}
