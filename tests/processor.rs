@@ -510,7 +510,14 @@ async fn ten_concurrent_failures_count_ten_and_trip_once() -> Result<()> {
     };
     // WHEN ten deliveries of its work fail at once
     let bodies = vec![work.to_body(); 10];
+    let reads_before = p.requests.get("BatchGetItem");
     let (_, tally) = p.processor.handle(event(&bodies), Utc::now()).await;
+    assert_eq!(
+        p.requests.get("BatchGetItem") - reads_before,
+        1,
+        "one breaker read for the whole batch"
+    );
+    assert_eq!(p.requests.get("GetItem"), 0, "no per-record breaker read");
 
     // THEN all ten are counted, the breaker trips once, one event is published
     let item = p

@@ -271,3 +271,69 @@ fn tables_key_schemas_match_what_the_code_writes() {
         ]
     );
 }
+
+#[test]
+fn a_failing_entity_trips_its_breaker_before_sqs_dead_letters_its_work() {
+    let t = template();
+    let max_attempts: u64 = t.parameters["CircuitBreakerMaxAttempts"].parse().unwrap();
+    let processor = t.function_for_binary("processor").unwrap();
+    for source in t.sqs_event_sources(processor).unwrap() {
+        let receives = t.resources[&source.queue].properties["RedrivePolicy"]["maxReceiveCount"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            receives > max_attempts,
+            "{}: {receives} receives <= {max_attempts} attempts",
+            source.queue
+        );
+    }
+    assert_eq!(t.parameters["CircuitBreakerEntityLockoutHours"], "24");
+}
+
+#[test]
+fn breakers_table_has_the_ttl_and_index_the_code_uses() {
+    let t = template();
+    let breakers = &t.resources["BreakersTable"].properties;
+    assert_eq!(
+        breakers["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(nba_props::dynamodb::breakers::TTL_ATTRIBUTE)
+    );
+    assert_eq!(
+        breakers["TimeToLiveSpecification"]["Enabled"].as_bool(),
+        Some(true)
+    );
+    let index = &breakers["GlobalSecondaryIndexes"][0];
+    assert_eq!(
+        index["IndexName"].as_str(),
+        Some(nba_props::dynamodb::breakers::TRIPPED_BY_DATE_INDEX)
+    );
+    let keys: Vec<&str> = breakers["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["AttributeName"].as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            nba_props::dynamodb::keys::BREAKER_ID,
+            nba_props::dynamodb::keys::ANALYSIS_DATE
+        ]
+    );
+}
+
+#[test]
+fn schedules_never_use_utc_only_rules() {
+    // EventBridge rules with a ScheduleExpression are UTC-only; schedules belong in
+    // ScheduleV2 with a time zone.
+    let t = template();
+    for id in t.ids_of("AWS::Events::Rule") {
+        assert!(
+            t.resources[id]
+                .properties
+                .get("ScheduleExpression")
+                .is_none(),
+            "{id} is a UTC-only schedule"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! Every file in events/ is a valid event for its function: an SQS event whose bodies
+//! the function accepts (what `sam local invoke -e` and `cargo lambda invoke` send).
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use nba_props::ingest::ProcessorMessage;
+use nba_props::prediction::PredictionRequest;
+use nba_props_cli::local_aws::repo_root;
+
+fn sqs_events(function: &str) -> Vec<(String, SqsEvent)> {
+    let dir = repo_root().join("events").join(function);
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("events folder") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("sqs-") {
+            continue;
+        }
+        let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{name} is not an SQS event: {e}"));
+        assert!(!event.records.is_empty(), "{name} has no records");
+        for r in &event.records {
+            assert!(
+                r.message_id.as_deref().is_some_and(|id| !id.is_empty()),
+                "{name}: record without messageId"
+            );
+            assert_eq!(r.event_source.as_deref(), Some("aws:sqs"), "{name}");
+        }
+        out.push((name, event));
+    }
+    out
+}
+
+#[test]
+fn writer_events_carry_valid_prediction_requests() {
+    let events = sqs_events("prediction-writer");
+    assert!(!events.is_empty());
+    for (name, event) in events {
+        for r in event.records {
+            PredictionRequest::parse(r.body.as_deref().unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn processor_events_cover_every_message_kind() {
+    let mut kinds = std::collections::BTreeSet::new();
+    for (name, event) in sqs_events("processor") {
+        for r in event.records {
+            let message = ProcessorMessage::parse(r.body.as_deref().unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            kinds.insert(match message {
+                ProcessorMessage::Schedule(_) => "schedule",
+                ProcessorMessage::BoxScore(_) => "box_score",
+                ProcessorMessage::Work(_) => "work",
+            });
+        }
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["box_score", "schedule", "work"]
+    );
+    // the raw bus event a scraper publishes is the same box score
+    let raw =
+        std::fs::read_to_string(repo_root().join("events/processor/eventbridge-box-score.json"))
+            .unwrap();
+    assert!(matches!(
+        ProcessorMessage::parse(&raw),
+        Ok(ProcessorMessage::BoxScore(_))
+    ));
+}
