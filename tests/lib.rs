@@ -30,38 +30,10 @@ pub async fn send(stack: &LocalStack, queue: &str, bodies: &[String]) -> Result<
     send_bodies(&stack.sqs().await, &stack.queue_url(queue)?, bodies).await
 }
 
-/// Lets the processor drain its queue through the template's event source, as Lambda
-/// would, and adds up what it did.
+/// Lets the processor drain its queue (see `LocalStack::drain_processor`).
 pub async fn drain_processor(
     stack: &LocalStack,
     processor: &LocalProcessor,
 ) -> Result<(DrainStats, ProcessorTally)> {
-    let source = stack.sqs_event_source("processor").await?;
-    let tally = std::cell::RefCell::new(ProcessorTally::default());
-    let stats = source
-        .drain(100_000, |event| {
-            let (p, tally) = (&processor.processor, &tally);
-            async move {
-                let (response, t) = p.handle(event, chrono::Utc::now()).await;
-                add(&mut tally.borrow_mut(), &t);
-                response
-            }
-        })
-        .await?;
-    Ok((stats, tally.into_inner()))
-}
-
-/// Adds one tally to another.
-pub fn add(into: &mut ProcessorTally, t: &ProcessorTally) {
-    into.records += t.records;
-    into.failed_records += t.failed_records;
-    into.schedules += t.schedules;
-    into.box_scores_stored += t.box_scores_stored;
-    into.box_scores_ignored += t.box_scores_ignored;
-    into.work_done += t.work_done;
-    into.work_failed += t.work_failed;
-    into.work_skipped += t.work_skipped;
-    into.breakers_tripped += t.breakers_tripped;
-    into.work_enqueued += t.work_enqueued;
-    into.predictions_requested += t.predictions_requested;
+    stack.drain_processor(processor).await
 }

@@ -51,15 +51,6 @@ fn event(bodies: &[(String, String)]) -> SqsEvent {
     event
 }
 
-fn sum(into: &mut WriterTally, t: WriterTally) {
-    into.records += t.records;
-    into.failed_records += t.failed_records;
-    into.created += t.created;
-    into.replaced += t.replaced;
-    into.duplicates += t.duplicates;
-    into.stale += t.stale;
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn real_players_delivered_five_times_leave_exactly_one_item_per_key() -> Result<()> {
     let stack = fresh_stack("five-deliveries").await?;
@@ -93,7 +84,7 @@ async fn real_players_delivered_five_times_leave_exactly_one_item_per_key() -> R
             let (w, tally) = (&writer.writer, &tally);
             async move {
                 let (response, t) = w.handle(e).await;
-                sum(&mut tally.borrow_mut(), t);
+                *tally.borrow_mut() += t;
                 response
             }
         })
@@ -207,7 +198,7 @@ async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_cha
     for task in tasks {
         let (response, t) = task.await?;
         assert!(response?.batch_item_failures.is_empty());
-        sum(&mut tally, t);
+        tally += t;
     }
 
     // THEN the newest is stored for every market, and every write is accounted for
@@ -326,7 +317,7 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
             let (w, tally) = (&writer.writer, &tally);
             async move {
                 let (response, t) = w.handle(e).await;
-                sum(&mut tally.borrow_mut(), t);
+                *tally.borrow_mut() += t;
                 response
             }
         })

@@ -9,10 +9,10 @@ use nba_props::dynamodb::{
 };
 use nba_props::eventbridge::EventBus;
 use nba_props::prediction_writer::PredictionWriter;
-use nba_props::processor::Processor;
+use nba_props::processor::{Processor, ProcessorTally};
 use nba_props::sqs::Queues;
 
-use crate::event_source::SqsEventSource;
+use crate::event_source::{DrainStats, SqsEventSource};
 use crate::provision::LocalStack;
 
 /// The prediction writer wired to a local stack, with its parts exposed for tests.
@@ -97,6 +97,27 @@ impl LocalStack {
     /// The processor as deployed by the template.
     pub async fn processor(&self) -> Result<LocalProcessor> {
         self.processor_with(&[]).await
+    }
+
+    /// Lets the processor drain its queue through the template's event source, as
+    /// Lambda would, and adds up what it did.
+    pub async fn drain_processor(
+        &self,
+        p: &LocalProcessor,
+    ) -> Result<(DrainStats, ProcessorTally)> {
+        let source = self.sqs_event_source("processor").await?;
+        let tally = std::cell::RefCell::new(ProcessorTally::default());
+        let stats = source
+            .drain(u64::MAX, |event| {
+                let (handler, tally) = (&p.processor, &tally);
+                async move {
+                    let (response, t) = handler.handle(event, chrono::Utc::now()).await;
+                    *tally.borrow_mut() += t;
+                    response
+                }
+            })
+            .await?;
+        Ok((stats, tally.into_inner()))
     }
 
     /// An SQS client for this stack.

@@ -36,15 +36,6 @@ pub struct ReplaySummary {
     pub stored: BTreeMap<NaiveDate, usize>,
 }
 
-fn add(total: &mut WriterTally, t: WriterTally) {
-    total.records += t.records;
-    total.failed_records += t.failed_records;
-    total.created += t.created;
-    total.replaced += t.replaced;
-    total.duplicates += t.duplicates;
-    total.stale += t.stale;
-}
-
 /// Runs the replay of `dates` (all slate dates when empty) on a provisioned stack and
 /// prints a report to `out`.
 pub async fn run(
@@ -109,7 +100,7 @@ pub async fn run(
                 let (writer, tally) = (&local.writer, &tally);
                 async move {
                     let (response, t) = writer.handle(event).await;
-                    add(&mut tally.borrow_mut(), t);
+                    *tally.borrow_mut() += t;
                     response
                 }
             })

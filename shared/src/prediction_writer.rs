@@ -35,6 +35,17 @@ pub struct WriterTally {
     pub stale: u64,
 }
 
+impl std::ops::AddAssign for WriterTally {
+    fn add_assign(&mut self, o: WriterTally) {
+        self.records += o.records;
+        self.failed_records += o.failed_records;
+        self.created += o.created;
+        self.replaced += o.replaced;
+        self.duplicates += o.duplicates;
+        self.stale += o.stale;
+    }
+}
+
 impl WriterTally {
     fn add(&mut self, outcome: WriteOutcome) {
         match outcome {

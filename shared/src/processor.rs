@@ -63,8 +63,10 @@ pub struct ProcessorTally {
     pub predictions_requested: u64,
 }
 
-impl ProcessorTally {
-    fn merge(&mut self, o: ProcessorTally) {
+impl std::ops::AddAssign for ProcessorTally {
+    fn add_assign(&mut self, o: ProcessorTally) {
+        self.records += o.records;
+        self.failed_records += o.failed_records;
         self.schedules += o.schedules;
         self.box_scores_stored += o.box_scores_stored;
         self.box_scores_ignored += o.box_scores_ignored;
@@ -75,7 +77,9 @@ impl ProcessorTally {
         self.work_enqueued += o.work_enqueued;
         self.predictions_requested += o.predictions_requested;
     }
+}
 
+impl ProcessorTally {
     /// The tally as EMF counters.
     pub fn metrics(&self, namespace: &str) -> Metrics {
         let mut m = Metrics::new(namespace, "processor");
@@ -235,7 +239,7 @@ where
         for (id, result) in results {
             match result {
                 Ok(done) => {
-                    tally.merge(done.tally);
+                    tally += done.tally;
                     for (destination, body) in done.follow_ups {
                         follow_ups.entry(destination).or_default().push((id, body));
                     }
