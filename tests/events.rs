@@ -53,12 +53,13 @@ fn processor_events_cover_every_message_kind() {
                 ProcessorMessage::Schedule(_) => "schedule",
                 ProcessorMessage::BoxScore(_) => "box_score",
                 ProcessorMessage::Work(_) => "work",
+                ProcessorMessage::ShotChart(_) => "shot_chart",
             });
         }
     }
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
-        ["box_score", "schedule", "work"]
+        ["box_score", "schedule", "shot_chart", "work"]
     );
     // the raw bus event a scraper publishes is the same box score
     let raw =

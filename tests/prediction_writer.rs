@@ -11,7 +11,7 @@ use nba_props::features::PlayerGameFeatures;
 use nba_props::prediction::{Market, Prediction, PredictionRequest};
 use nba_props::prediction_writer::WriterTally;
 use nba_props_cli::dataset::{Dataset, morning_of};
-use nba_props_cli::event_source::send_bodies;
+use nba_props_cli::event_source::{send_bodies, take_all};
 use nba_props_cli::local_functions::LocalWriter;
 use nba_props_tests::fresh_stack;
 
@@ -77,26 +77,15 @@ async fn real_players_delivered_five_times_leave_exactly_one_item_per_key() -> R
     let puts_before = writer.requests.get("PutItem");
 
     // WHEN the writer drains the queue through the template's event source
-    let source = stack.sqs_event_source("prediction-writer").await?;
-    let tally = std::cell::RefCell::new(WriterTally::default());
-    let stats = source
-        .drain(10_000, |e| {
-            let (w, tally) = (&writer.writer, &tally);
-            async move {
-                let (response, t) = w.handle(e).await;
-                *tally.borrow_mut() += t;
-                response
-            }
-        })
-        .await?;
-    let tally = tally.into_inner();
+    let (stats, tally) = stack.drain_writer(&writer).await?;
 
     // THEN there is exactly one prediction per (player, date, market)
+    // (SQS is at-least-once: an extra delivery beyond the five is absorbed the same way.)
     let keys = requests.len() as u64 * 3;
-    assert_eq!(stats.delivered, 5 * requests.len() as u64);
+    assert!(stats.delivered >= 5 * requests.len() as u64);
     assert_eq!(stats.failed, 0);
     assert_eq!(tally.created, keys);
-    assert_eq!(tally.duplicates, 4 * keys);
+    assert_eq!(tally.duplicates, 3 * stats.delivered - keys);
     assert_eq!(
         (tally.replaced, tally.stale, tally.failed_records),
         (0, 0, 0)
@@ -109,7 +98,10 @@ async fn real_players_delivered_five_times_leave_exactly_one_item_per_key() -> R
         .collect();
     assert_eq!(unique.len() as u64, keys);
     // one conditional PutItem per prediction write, never a batch or a transaction
-    assert_eq!(writer.requests.get("PutItem") - puts_before, 5 * keys);
+    assert_eq!(
+        writer.requests.get("PutItem") - puts_before,
+        3 * stats.delivered
+    );
     assert_eq!(
         writer.requests.get("BatchWriteItem") + writer.requests.get("TransactWriteItems"),
         0
@@ -310,19 +302,7 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
     send_bodies(&sqs, &stack.queue_url("PredictionQueue")?, &bodies).await?;
 
     // WHEN the writer drains the queue (failed records come back until maxReceiveCount)
-    let source = stack.sqs_event_source("prediction-writer").await?;
-    let tally = std::cell::RefCell::new(WriterTally::default());
-    let stats = source
-        .drain(1_000, |e| {
-            let (w, tally) = (&writer.writer, &tally);
-            async move {
-                let (response, t) = w.handle(e).await;
-                *tally.borrow_mut() += t;
-                response
-            }
-        })
-        .await?;
-    let tally = tally.into_inner();
+    let (stats, tally) = stack.drain_writer(&writer).await?;
 
     // THEN the valid records were written once, the bad ones were retried to the limit
     let max_receive =
@@ -335,27 +315,7 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
     assert_eq!(stats.failed, malformed.len() as u64 * max_receive);
     // AND every malformed record, and only those, is in the dead-letter queue
     let dlq = stack.queue_url("PredictionDeadLetterQueue")?;
-    let mut dead = BTreeSet::new();
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(&dlq)
-            .max_number_of_messages(10)
-            .send()
-            .await?;
-        let messages = out.messages.unwrap_or_default();
-        if messages.is_empty() {
-            break;
-        }
-        for m in messages {
-            dead.insert(m.body.unwrap_or_default());
-            sqs.delete_message()
-                .queue_url(&dlq)
-                .receipt_handle(m.receipt_handle.unwrap_or_default())
-                .send()
-                .await?;
-        }
-    }
+    let dead: BTreeSet<String> = take_all(&sqs, &dlq).await?.into_iter().collect();
     assert_eq!(dead, malformed.into_iter().collect::<BTreeSet<_>>());
     assert_eq!(
         nba_props_cli::event_source::queue_depth(&sqs, &stack.queue_url("PredictionQueue")?)

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
 use nba_props::features::{PlayerGameFeatures, compute_game_features};
+use nba_props::ingest::ShotChart;
 use nba_props::nba_data::{self, GameDay, MainLine, PlayerGameLine};
 use nba_props::prediction::{Market, PredictionRequest};
 
@@ -187,6 +188,74 @@ fn copy_rows(
     Ok(())
 }
 
+/// Folder of the committed 2023-24 days (team logs and shot charts).
+pub fn shots_fixtures_dir() -> PathBuf {
+    repo_root().join("tests/fixtures/nba-2023-24")
+}
+
+/// The 2023-24 days cut into the fixtures (the season with a shot file).
+pub const DAYS_2023_24: (&str, &str) = ("2023-11-06", "2023-11-09");
+
+/// The committed 2023-24 days: schedules, box scores with team totals only (that
+/// season's files have no player lines) and the shot charts of each date.
+pub fn days_2023_24() -> Result<Vec<(GameDay, Vec<ShotChart>)>> {
+    let dir = shots_fixtures_dir();
+    let teams = nba_data::read_team_rows(open(&dir.join("team_game_logs.csv"))?)?;
+    let charts = read_shot_charts(&dir.join("shot_charts.jsonl"))?;
+    Ok(nba_data::game_days(&teams, &[])?
+        .into_iter()
+        .map(|day| {
+            let of_day = charts
+                .iter()
+                .filter(|c| c.game_date == day.date)
+                .cloned()
+                .collect();
+            (day, of_day)
+        })
+        .collect())
+}
+
+/// Reads shot charts stored one JSON document a line.
+pub fn read_shot_charts(path: &Path) -> Result<Vec<ShotChart>> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| format!("{} line {}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+fn write_shot_fixtures(data_dir: &Path) -> Result<()> {
+    let season = data_dir.join("shots-2023-24");
+    let out = shots_fixtures_dir();
+    std::fs::create_dir_all(&out)?;
+    let (start, end): (NaiveDate, NaiveDate) = (DAYS_2023_24.0.parse()?, DAYS_2023_24.1.parse()?);
+    copy_rows(
+        &season.join("team_game_logs.csv"),
+        &out.join("team_game_logs.csv"),
+        "GAME_DATE",
+        start..=end,
+    )?;
+    let teams = nba_data::read_team_rows(open(&out.join("team_game_logs.csv"))?)?;
+    let mut archive = zip::ZipArchive::new(open(&season.join("shots_2023_24.csv.zip"))?)?;
+    let name = archive
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .find(|n| n.ends_with(".csv") && !n.starts_with("__MACOSX"))
+        .context("no CSV in the shot archive")?;
+    let charts = nba_data::shot_charts(archive.by_name(&name)?, &teams)?;
+    let mut lines = String::new();
+    for chart in &charts {
+        lines.push_str(&serde_json::to_string(chart)?);
+        lines.push('\n');
+    }
+    std::fs::write(out.join("shot_charts.jsonl"), lines)?;
+    Ok(())
+}
+
 /// The 2024-25 week cut into the fixtures.
 pub const WEEK_2024_25: (&str, &str) = ("2024-11-04", "2024-11-10");
 
@@ -233,6 +302,7 @@ pub fn write_fixtures(
         "date",
         start..=end,
     )?;
+    write_shot_fixtures(data_dir)?;
     let full = Dataset::full_2025_26(data_dir)?;
     let lines: Vec<MainLine> = full
         .main_lines

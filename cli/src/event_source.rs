@@ -118,15 +118,15 @@ impl SqsEventSource {
     {
         let mut stats = DrainStats::default();
         while stats.invocations < max_invocations {
-            // Concurrent receives, as Lambda's pollers do; a drained queue answers empty.
-            let received =
-                futures::future::join_all((0..self.concurrency).map(|_| self.receive())).await;
+            // Receives one after another: moto can hand the same message to two
+            // concurrent receives, which would make test counts nondeterministic.
             let mut events = Vec::new();
-            for event in received {
-                let event = event?;
-                if !event.records.is_empty() {
-                    events.push(event);
+            for _ in 0..self.concurrency {
+                let event = self.receive().await?;
+                if event.records.is_empty() {
+                    break;
                 }
+                events.push(event);
             }
             if events.is_empty() {
                 break;
@@ -284,4 +284,33 @@ pub async fn queue_depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> Resul
             .unwrap_or(0)
     };
     Ok(n(A::ApproximateNumberOfMessages) + n(A::ApproximateNumberOfMessagesNotVisible))
+}
+
+/// Receives and deletes every visible message of a queue; returns their bodies (for
+/// reading a dead-letter queue or an observer queue in tests and tools).
+pub async fn take_all(client: &aws_sdk_sqs::Client, queue_url: &str) -> Result<Vec<String>> {
+    let mut bodies = Vec::new();
+    loop {
+        let out = client
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .context("ReceiveMessage")?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(bodies);
+        }
+        for m in messages {
+            client
+                .delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(m.receipt_handle.unwrap_or_default())
+                .send()
+                .await
+                .context("DeleteMessage")?;
+            bodies.push(m.body.unwrap_or_default());
+        }
+    }
 }

@@ -8,7 +8,7 @@ use nba_props::dynamodb::{
     self, BreakerTable, FeatureTable, GameDataTable, PredictionTable, RequestCounter,
 };
 use nba_props::eventbridge::EventBus;
-use nba_props::prediction_writer::PredictionWriter;
+use nba_props::prediction_writer::{PredictionWriter, WriterTally};
 use nba_props::processor::{Processor, ProcessorTally};
 use nba_props::sqs::Queues;
 
@@ -97,6 +97,24 @@ impl LocalStack {
     /// The processor as deployed by the template.
     pub async fn processor(&self) -> Result<LocalProcessor> {
         self.processor_with(&[]).await
+    }
+
+    /// Lets the prediction writer drain its queue through the template's event source,
+    /// as Lambda would, and adds up what it did.
+    pub async fn drain_writer(&self, w: &LocalWriter) -> Result<(DrainStats, WriterTally)> {
+        let source = self.sqs_event_source("prediction-writer").await?;
+        let tally = std::cell::RefCell::new(WriterTally::default());
+        let stats = source
+            .drain(u64::MAX, |event| {
+                let (handler, tally) = (&w.writer, &tally);
+                async move {
+                    let (response, t) = handler.handle(event).await;
+                    *tally.borrow_mut() += t;
+                    response
+                }
+            })
+            .await?;
+        Ok((stats, tally.into_inner()))
     }
 
     /// Lets the processor drain its queue through the template's event source, as

@@ -46,7 +46,6 @@ pub async fn run(
 ) -> Result<ReplaySummary> {
     let local = stack.prediction_writer().await?;
     let sqs = stack.sqs().await;
-    let source = stack.sqs_event_source("prediction-writer").await?;
     let queue = stack.queue_url("PredictionQueue")?;
 
     let features = data.features();
@@ -94,18 +93,7 @@ pub async fn run(
     };
     for round in 0..2 {
         send_bodies(&sqs, &queue, &bodies).await?;
-        let tally = std::cell::RefCell::new(WriterTally::default());
-        let stats = source
-            .drain(u64::MAX, |event| {
-                let (writer, tally) = (&local.writer, &tally);
-                async move {
-                    let (response, t) = writer.handle(event).await;
-                    *tally.borrow_mut() += t;
-                    response
-                }
-            })
-            .await?;
-        let tally = tally.into_inner();
+        let (stats, tally) = stack.drain_writer(&local).await?;
         writeln!(
             out,
             "{}: {} requests in {} batches -> created {}, replaced {}, duplicates suppressed {}, stale ignored {}, failed records {}",

@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::ingest::{BoxScore, PlayerLine, Schedule, TeamTotals};
+use std::collections::BTreeMap;
+
+use crate::ingest::{BoxScore, PlayerLine, Schedule, ShotChart, TeamTotals, ZoneShots};
 
 /// One team's view of one scheduled game.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +47,41 @@ pub struct PlayerGame {
     pub game_date: NaiveDate,
     /// The line.
     pub line: PlayerLine,
+}
+
+/// One player's shots by zone in one game, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlayerShotGame {
+    /// Player lookup key.
+    pub player_lookup: String,
+    /// Team played for.
+    pub team: String,
+    /// NBA game id.
+    pub game_id: String,
+    /// Game date.
+    pub game_date: NaiveDate,
+    /// Attempts and makes by zone.
+    pub zones: BTreeMap<String, ZoneShots>,
+}
+
+/// Where a roster entry comes from: box-score lines, or only a shot chart (2023-24
+/// here has shots but no player lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RosterSource {
+    /// The player has box-score lines.
+    Lines,
+    /// The player has shot charts only.
+    Shots,
+}
+
+/// A player seen playing for a team.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RosterEntry {
+    /// Player lookup key.
+    pub player_lookup: String,
+    /// What data the player has.
+    pub source: RosterSource,
 }
 
 /// A scheduled game and whether its box score is in.
@@ -147,7 +184,21 @@ pub trait GameDataStore: Send + Sync {
         &self,
         team: &str,
         since: NaiveDate,
-    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<RosterEntry>, StoreError>> + Send;
+
+    /// Stores a game's shot chart (the game must be on the stored schedule).
+    fn put_shot_chart(
+        &self,
+        chart: &ShotChart,
+    ) -> impl Future<Output = Result<(), BoxScoreRejected>> + Send;
+
+    /// A player's shot charts before `before`, newest first, at most `limit`.
+    fn player_shots_before(
+        &self,
+        player_lookup: &str,
+        before: NaiveDate,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<PlayerShotGame>, StoreError>> + Send;
 
     /// Every completed team-game in `from..before` across the league (both sides of
     /// each game), for league averages.

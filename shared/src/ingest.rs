@@ -151,9 +151,47 @@ pub struct PlayerLine {
     pub ast: u32,
     /// Turnovers.
     pub tov: u32,
-    /// Field goals by court zone, when shot data exists (2023-24 here).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shot_zones: Option<BTreeMap<String, ZoneShots>>,
+}
+
+/// The court zones of the NBA's shot charts (`BASIC_ZONE`).
+pub const ZONES: [&str; 7] = [
+    "Restricted Area",
+    "In The Paint (Non-RA)",
+    "Mid-Range",
+    "Left Corner 3",
+    "Right Corner 3",
+    "Above the Break 3",
+    "Backcourt",
+];
+
+/// One player's field goals by zone in one game.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlayerShots {
+    /// NBA person id.
+    pub player_id: u64,
+    /// Display name.
+    pub name: String,
+    /// The player's team (home or away of the game).
+    pub team: String,
+    /// Attempts and makes by zone (names from [`ZONES`]).
+    pub zones: BTreeMap<String, ZoneShots>,
+}
+
+/// A game's shot chart: every player's field goals by court zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShotChart {
+    /// NBA game id.
+    pub game_id: String,
+    /// Game date.
+    pub game_date: NaiveDate,
+    /// Home team.
+    pub home: String,
+    /// Away team.
+    pub away: String,
+    /// Players who attempted a field goal.
+    pub players: Vec<PlayerShots>,
 }
 
 /// A game's box score: both teams' totals and the player lines.
@@ -210,6 +248,8 @@ pub enum ProcessorMessage {
     Schedule(Schedule),
     /// A game's box score.
     BoxScore(BoxScore),
+    /// A game's shot chart.
+    ShotChart(ShotChart),
     /// Work for one processor, entity and date.
     Work(WorkItem),
 }
@@ -272,10 +312,11 @@ impl ProcessorMessage {
             Some("schedule") => ProcessorMessage::Schedule(typed(value)?),
             Some("box_score") => ProcessorMessage::BoxScore(typed(value)?),
             Some("work") => ProcessorMessage::Work(typed(value)?),
+            Some("shot_chart") => ProcessorMessage::ShotChart(typed(value)?),
             _ => {
                 return Err(invalid(
                     "kind",
-                    format!("{kind} is not schedule, box_score or work"),
+                    format!("{kind} is not schedule, box_score, shot_chart or work"),
                 ));
             }
         };
@@ -288,6 +329,7 @@ impl ProcessorMessage {
             ProcessorMessage::Schedule(s) => s.validate(),
             ProcessorMessage::BoxScore(b) => b.validate(),
             ProcessorMessage::Work(w) => w.validate(),
+            ProcessorMessage::ShotChart(c) => c.validate(),
         }
     }
 }
@@ -478,6 +520,49 @@ impl BoxScore {
     }
 }
 
+impl ShotChart {
+    fn validate(&self) -> Result<(), IngestError> {
+        check_game_id("game_id", &self.game_id)?;
+        check_date("game_date", self.game_date)?;
+        check_team("home", &self.home)?;
+        check_team("away", &self.away)?;
+        let mut ids = BTreeSet::new();
+        for (i, p) in self.players.iter().enumerate() {
+            let field = format!("players[{i}]");
+            if p.team != self.home && p.team != self.away {
+                return Err(invalid(
+                    format!("{field}.team"),
+                    format!("{} did not play in this game", p.team),
+                ));
+            }
+            if !ids.insert(p.player_id) {
+                return Err(invalid(
+                    format!("{field}.player_id"),
+                    format!("player {} listed twice", p.player_id),
+                ));
+            }
+            if crate::nba_data::player_lookup(&p.name).is_empty() {
+                return Err(invalid(format!("{field}.name"), "empty name"));
+            }
+            for (zone, shots) in &p.zones {
+                if !ZONES.contains(&zone.as_str()) {
+                    return Err(invalid(
+                        format!("{field}.zones"),
+                        format!("{zone:?} is not a court zone"),
+                    ));
+                }
+                if shots.fgm > shots.fga {
+                    return Err(invalid(
+                        format!("{field}.zones.{zone}.fgm"),
+                        format!("{} exceeds fga {}", shots.fgm, shots.fga),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl WorkItem {
     fn validate(&self) -> Result<(), IngestError> {
         check_date("analysis_date", self.analysis_date)?;
@@ -562,7 +647,6 @@ mod tests {
                 reb: 10,
                 ast: 4,
                 tov: 2,
-                shot_zones: None,
             }],
         }
     }
@@ -605,6 +689,39 @@ mod tests {
             v["players"].as_array_mut().unwrap().push(p);
         });
         assert!(dup.contains("players[1].player_id"), "{dup}");
+    }
+
+    #[test]
+    fn shot_charts_name_real_zones_and_possible_shooting() {
+        let chart = |zone: &str, fga: u32, fgm: u32| {
+            format!(
+                r#"{{"kind":"shot_chart","game_id":"0022300145","game_date":"2023-11-06","home":"MIA","away":"WAS",
+                "players":[{{"player_id":1,"name":"Jordan Poole","team":"WAS","zones":{{"{zone}":{{"fga":{fga},"fgm":{fgm}}}}}}}]}}"#
+            )
+        };
+        assert!(matches!(
+            ProcessorMessage::parse(&chart("Mid-Range", 5, 2)),
+            Ok(ProcessorMessage::ShotChart(_))
+        ));
+        assert!(
+            ProcessorMessage::parse(&chart("Downtown", 5, 2))
+                .unwrap_err()
+                .to_string()
+                .contains("zones")
+        );
+        assert!(
+            ProcessorMessage::parse(&chart("Mid-Range", 2, 5))
+                .unwrap_err()
+                .to_string()
+                .contains("fgm")
+        );
+        let wrong_team = chart("Mid-Range", 5, 2).replace(r#""team":"WAS""#, r#""team":"BOS""#);
+        assert!(
+            ProcessorMessage::parse(&wrong_team)
+                .unwrap_err()
+                .to_string()
+                .contains("players[0].team")
+        );
     }
 
     #[test]

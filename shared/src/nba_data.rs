@@ -9,7 +9,9 @@ use chrono_tz::America::New_York;
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::ingest::{BoxScore, PlayerLine, Schedule, ScheduledGame, TeamTotals};
+use crate::ingest::{
+    BoxScore, PlayerLine, PlayerShots, Schedule, ScheduledGame, ShotChart, TeamTotals, ZoneShots,
+};
 use crate::prediction::Market;
 
 /// A data file that could not be read.
@@ -126,6 +128,8 @@ pub fn read_player_lines(reader: impl Read) -> Result<Vec<PlayerGameLine>, DataE
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct TeamGameRow {
+    /// NBA team id.
+    pub team_id: u64,
     /// NBA game id ("0022500192").
     pub game_id: String,
     /// Game date.
@@ -419,7 +423,6 @@ pub fn game_days(
                     reb: l.reb,
                     ast: l.ast,
                     tov: l.tov,
-                    shot_zones: None,
                 })
         });
         let box_score = BoxScore {
@@ -451,6 +454,89 @@ pub fn game_days(
     Ok(days.into_values().collect())
 }
 
+/// Aggregates a season's shot file (one row per field-goal attempt, NBA shot-chart
+/// columns) into one [`ShotChart`] per game of `team_rows`; shots of other games are
+/// skipped. The file's GAME_ID lacks the leading "00" and GAME_DATE is MM-DD-YYYY.
+pub fn shot_charts(
+    shots: impl Read,
+    team_rows: &[TeamGameRow],
+) -> Result<Vec<ShotChart>, DataError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    struct Shot {
+        team_id: u64,
+        player_id: u64,
+        player_name: String,
+        game_date: String,
+        game_id: String,
+        shot_made: String,
+        basic_zone: String,
+    }
+    let mut teams: BTreeMap<u64, &str> = BTreeMap::new();
+    let mut games: BTreeMap<&str, (NaiveDate, String, String)> = BTreeMap::new();
+    for row in team_rows {
+        teams.insert(row.team_id, &row.team_abbreviation);
+        if let Some((home, away)) = row.home_away() {
+            games.insert(&row.game_id, (row.game_date, home, away));
+        }
+    }
+    // (game id, player id) -> (name, team, zone -> shots)
+    type Zones = BTreeMap<String, ZoneShots>;
+    let mut charts: BTreeMap<(String, u64), (String, String, Zones)> = BTreeMap::new();
+    for (i, shot) in csv::Reader::from_reader(shots)
+        .deserialize::<Shot>()
+        .enumerate()
+    {
+        let shot = shot.map_err(|e| DataError::new(format!("shot row {}", i + 2), e))?;
+        let game_id = format!("{:0>10}", shot.game_id);
+        let Some((date, _, _)) = games.get(game_id.as_str()) else {
+            continue;
+        };
+        let shot_date = NaiveDate::parse_from_str(&shot.game_date, "%m-%d-%Y")
+            .map_err(|e| DataError::new(format!("shot row {}: GAME_DATE", i + 2), e))?;
+        if shot_date != *date {
+            return Err(DataError::new(
+                format!("shot row {}", i + 2),
+                format!("game {game_id} is on {date}, the shot says {shot_date}"),
+            ));
+        }
+        let team = teams.get(&shot.team_id).ok_or_else(|| {
+            DataError::new(
+                format!("shot row {}", i + 2),
+                format!("unknown TEAM_ID {}", shot.team_id),
+            )
+        })?;
+        let entry = charts
+            .entry((game_id, shot.player_id))
+            .or_insert_with(|| (shot.player_name.clone(), team.to_string(), Zones::new()));
+        let zone = entry.2.entry(shot.basic_zone).or_default();
+        zone.fga += 1;
+        if shot.shot_made.eq_ignore_ascii_case("true") {
+            zone.fgm += 1;
+        }
+    }
+    let mut out: BTreeMap<String, ShotChart> = BTreeMap::new();
+    for ((game_id, player_id), (name, team, zones)) in charts {
+        let (date, home, away) = &games[game_id.as_str()];
+        out.entry(game_id.clone())
+            .or_insert_with(|| ShotChart {
+                game_id: game_id.clone(),
+                game_date: *date,
+                home: home.clone(),
+                away: away.clone(),
+                players: Vec::new(),
+            })
+            .players
+            .push(PlayerShots {
+                player_id,
+                name,
+                team,
+                zones,
+            });
+    }
+    Ok(out.into_values().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,6 +555,7 @@ mod tests {
     #[test]
     fn matchups_give_home_and_away() {
         let row = |m: &str| TeamGameRow {
+            team_id: 1,
             game_id: "1".into(),
             game_date: NaiveDate::from_ymd_opt(2025, 11, 9).unwrap(),
             team_abbreviation: "BKN".into(),

@@ -25,7 +25,7 @@ use crate::StoreError;
 use crate::breaker::{BreakerKey, BreakerState, BreakerStore, FailureOutcome, ProcessorName};
 use crate::config::BreakerSettings;
 use crate::features::{FeatureSink, FeatureSource};
-use crate::game_data::{BoxScoreOutcome, BoxScoreRejected, GameDataStore};
+use crate::game_data::{BoxScoreOutcome, BoxScoreRejected, GameDataStore, RosterSource};
 use crate::ingest::{ProcessorMessage, Schedule, WorkItem};
 use crate::messaging::{Destination, EventPublisher, MessageSender};
 use crate::metrics::Metrics;
@@ -49,6 +49,8 @@ pub struct ProcessorTally {
     pub box_scores_stored: u64,
     /// Box scores ignored (same or older version already stored).
     pub box_scores_ignored: u64,
+    /// Shot charts stored.
+    pub shot_charts_stored: u64,
     /// Work items processed.
     pub work_done: u64,
     /// Work items that failed for their entity.
@@ -70,6 +72,7 @@ impl std::ops::AddAssign for ProcessorTally {
         self.schedules += o.schedules;
         self.box_scores_stored += o.box_scores_stored;
         self.box_scores_ignored += o.box_scores_ignored;
+        self.shot_charts_stored += o.shot_charts_stored;
         self.work_done += o.work_done;
         self.work_failed += o.work_failed;
         self.work_skipped += o.work_skipped;
@@ -221,6 +224,15 @@ where
                         Err(BoxScoreRejected::Store(e)) => Err(e.to_string()),
                         Err(rejected) => Err(format!("box score refused: {rejected}")),
                     },
+                    ProcessorMessage::ShotChart(c) => match self.games.put_shot_chart(c).await {
+                        Ok(()) => Ok(ProcessorTally {
+                            shot_charts_stored: 1,
+                            ..Default::default()
+                        }
+                        .into()),
+                        Err(BoxScoreRejected::Store(e)) => Err(e.to_string()),
+                        Err(rejected) => Err(format!("shot chart refused: {rejected}")),
+                    },
                     ProcessorMessage::Work(w) => match states {
                         Ok(states) => self.work(w, states.get(&w.breaker_key()), now).await,
                         Err(e) => Err(format!("breaker lookup failed: {e}")),
@@ -304,18 +316,23 @@ where
                         analysis_date: date,
                     });
                 }
-                for player in self
+                for entry in self
                     .games
                     .roster(team, date - Duration::days(ROSTER_DAYS))
                     .await?
                 {
-                    for processor in [
-                        ProcessorName::PlayerDailyCache,
-                        ProcessorName::PlayerShotZoneAnalysis,
-                    ] {
+                    // A player known only from shot charts has no lines to average.
+                    let processors: &[ProcessorName] = match entry.source {
+                        RosterSource::Lines => &[
+                            ProcessorName::PlayerDailyCache,
+                            ProcessorName::PlayerShotZoneAnalysis,
+                        ],
+                        RosterSource::Shots => &[ProcessorName::PlayerShotZoneAnalysis],
+                    };
+                    for processor in processors {
                         work.insert(WorkItem {
-                            processor,
-                            entity_id: format!("player#{player}"),
+                            processor: *processor,
+                            entity_id: format!("player#{}", entry.player_lookup),
                             analysis_date: date,
                         });
                     }

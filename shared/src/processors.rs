@@ -144,28 +144,31 @@ pub struct PlayerShotZones {
     pub player_lookup: String,
     /// Analysis date.
     pub analysis_date: NaiveDate,
-    /// False when the games carry no shot locations (only 2023-24 has them here).
+    /// False when there are no shot charts (only 2023-24 has them here).
     pub shot_data: bool,
+    /// Shot charts summed (at most [`WINDOW`]).
+    pub games_used: u32,
     /// By zone name.
     pub zones: BTreeMap<String, ZoneSummary>,
 }
 
-/// Computes `player_shot_zone_analysis` over the player's last [`WINDOW`] games; reports
-/// "no shot data" (not a failure) when those games have no shot locations.
+/// Computes `player_shot_zone_analysis` over the player's last [`WINDOW`] shot charts;
+/// reports "no shot data" (not a failure) when there are none, as for seasons whose
+/// feed has no shot locations.
 pub async fn player_shot_zone_analysis(
     store: &impl GameDataStore,
     player_lookup: &str,
     date: NaiveDate,
 ) -> Result<PlayerShotZones, ProcessorError> {
     let games = store
-        .player_games_before(player_lookup, date, WINDOW)
+        .player_shots_before(player_lookup, date, WINDOW)
         .await?;
     if let Some(latest) = games.first() {
         ensure_complete(&store.team_games_before(&latest.team, date, WINDOW).await?)?;
     }
     let mut totals: BTreeMap<String, (u32, u32)> = BTreeMap::new();
-    for zones in games.iter().filter_map(|g| g.line.shot_zones.as_ref()) {
-        for (zone, shots) in zones {
+    for game in &games {
+        for (zone, shots) in &game.zones {
             let t = totals.entry(zone.clone()).or_default();
             t.0 += shots.fga;
             t.1 += shots.fgm;
@@ -196,6 +199,7 @@ pub async fn player_shot_zone_analysis(
         player_lookup: player_lookup.to_string(),
         analysis_date: date,
         shot_data: all > 0,
+        games_used: games.len() as u32,
         zones,
     })
 }

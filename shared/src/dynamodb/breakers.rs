@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 
-use super::{batch_get, keys, s};
+use super::{batch_get, keys, s, store_err};
 use crate::StoreError;
 use crate::breaker::{
     BreakerKey, BreakerState, BreakerStore, FailureOutcome, RETENTION_AFTER_LOCKOUT, lockout,
@@ -72,10 +71,6 @@ impl BreakerTable {
         }
     }
 
-    fn err(&self, op: &str, e: impl std::error::Error + 'static) -> StoreError {
-        StoreError::new(format!("{op} {}", self.table), DisplayErrorContext(e))
-    }
-
     /// One breaker's item as stored, every attribute (strongly consistent).
     pub async fn get_item(
         &self,
@@ -89,7 +84,7 @@ impl BreakerTable {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.err("GetItem", e))?
+            .map_err(|e| store_err("GetItem", &self.table, e))?
             .item)
     }
 }
@@ -162,7 +157,7 @@ impl BreakerStore for BreakerTable {
             .return_values(ReturnValue::AllNew)
             .send()
             .await
-            .map_err(|e| self.err("UpdateItem", e))?;
+            .map_err(|e| store_err("UpdateItem", &self.table, e))?;
         let state = state_of(&counted.attributes.unwrap_or_default());
         let attempts = state.attempt_count;
         if state.is_open(now) {
@@ -202,7 +197,7 @@ impl BreakerStore for BreakerTable {
             {
                 Ok(FailureOutcome::AlreadyOpen { attempts })
             }
-            Err(e) => Err(self.err("UpdateItem", e)),
+            Err(e) => Err(store_err("UpdateItem", &self.table, e)),
         }
     }
 
@@ -224,7 +219,7 @@ impl BreakerStore for BreakerTable {
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .send()
             .await
-            .map_err(|e| self.err("UpdateItem", e))?;
+            .map_err(|e| store_err("UpdateItem", &self.table, e))?;
         Ok(())
     }
 
@@ -247,7 +242,7 @@ impl BreakerStore for BreakerTable {
             {
                 Ok(())
             }
-            Err(e) => Err(self.err("UpdateItem", e)),
+            Err(e) => Err(store_err("UpdateItem", &self.table, e)),
         }
     }
 }

@@ -5,7 +5,8 @@
 //! | a scheduled game | `schedule#DATE` | `game#ID` |
 //! | a team's view of a game | `team#ABC` | `DATE#ID` |
 //! | a player's line | `player#LOOKUP` | `DATE#ID` |
-//! | a roster entry | `roster#ABC` | `player#LOOKUP` |
+//! | a roster entry | `roster#ABC` | `lines#LOOKUP` or `shots#LOOKUP` |
+//! | a player's shots by zone | `shots#LOOKUP` | `DATE#ID` |
 //! | a completed team-game, league-wide | `league` | `DATE#ID#ABC` |
 //! | a date's fan-out claim | `fanout#DATE` | `-` |
 //!
@@ -16,18 +17,18 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{keys, s};
+use super::{keys, s, store_err};
 use crate::StoreError;
 use crate::game_data::{
-    BoxScoreOutcome, BoxScoreRejected, GameDataStore, GameStatus, PlayerGame, TeamGame,
+    BoxScoreOutcome, BoxScoreRejected, GameDataStore, GameStatus, PlayerGame, PlayerShotGame,
+    RosterEntry, RosterSource, TeamGame,
 };
-use crate::ingest::{BoxScore, Schedule, TeamTotals};
+use crate::ingest::{BoxScore, Schedule, ShotChart, TeamTotals};
 use crate::nba_data::player_lookup;
 
 /// BatchWriteItem takes at most 25 items.
@@ -56,6 +57,7 @@ struct ScheduleItem {
 struct RosterItem {
     player_lookup: String,
     last_game_date: NaiveDate,
+    source: RosterSource,
 }
 
 fn key(pk: impl Into<String>, sk: impl Into<String>) -> HashMap<String, AttributeValue> {
@@ -84,10 +86,6 @@ impl GameDataTable {
             client,
             table: table.into(),
         }
-    }
-
-    fn err(&self, op: &str, e: impl std::error::Error + 'static) -> StoreError {
-        StoreError::new(format!("{op} {}", self.table), DisplayErrorContext(e))
     }
 
     /// Query of one partition, `sk` condition given, newest first when `descending`.
@@ -124,7 +122,10 @@ impl GameDataTable {
             if let Some(limit) = limit {
                 q = q.limit((limit - out.len()) as i32);
             }
-            let page = q.send().await.map_err(|e| self.err("Query", e))?;
+            let page = q
+                .send()
+                .await
+                .map_err(|e| store_err("Query", &self.table, e))?;
             for item in page.items.unwrap_or_default() {
                 out.push(
                     serde_dynamo::from_item(item)
@@ -166,7 +167,7 @@ impl GameDataTable {
                     .request_items(&self.table, std::mem::take(&mut pending))
                     .send()
                     .await
-                    .map_err(|e| self.err("BatchWriteItem", e))?;
+                    .map_err(|e| store_err("BatchWriteItem", &self.table, e))?;
                 pending = out
                     .unprocessed_items
                     .and_then(|mut u| u.remove(&self.table))
@@ -180,6 +181,44 @@ impl GameDataTable {
             }
         }
         Ok(())
+    }
+
+    /// The scheduled game a box score or shot chart is for, checked against its teams.
+    async fn scheduled(
+        &self,
+        game_id: &str,
+        date: NaiveDate,
+        home: &str,
+        away: &str,
+    ) -> Result<ScheduleItem, BoxScoreRejected> {
+        let scheduled = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                format!("schedule#{date}"),
+                format!("game#{game_id}"),
+            )))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_err("GetItem", &self.table, e))?
+            .item
+            .map(serde_dynamo::from_item::<_, ScheduleItem>)
+            .transpose()
+            .map_err(|e| StoreError::new("decoding schedule item", e))?
+            .ok_or_else(|| BoxScoreRejected::NotScheduled {
+                game_id: game_id.to_string(),
+                game_date: date,
+            })?;
+        if scheduled.home != home || scheduled.away != away {
+            return Err(BoxScoreRejected::TeamsMismatch {
+                game_id: game_id.to_string(),
+                scheduled: format!("{} @ {}", scheduled.away, scheduled.home),
+                got: format!("{away} @ {home}"),
+            });
+        }
+        Ok(scheduled)
     }
 
     async fn put_team_side(
@@ -232,7 +271,7 @@ impl GameDataTable {
             .update_expression(format!("SET {set}"))
             .send()
             .await
-            .map_err(|e| self.err("UpdateItem", e))?;
+            .map_err(|e| store_err("UpdateItem", &self.table, e))?;
         Ok(())
     }
 }
@@ -274,7 +313,7 @@ impl GameDataStore for GameDataTable {
                 .expression_attribute_values(":false", AttributeValue::Bool(false))
                 .send()
                 .await
-                .map_err(|e| self.err("UpdateItem", e))?;
+                .map_err(|e| store_err("UpdateItem", &self.table, e))?;
             for side in sides(
                 &game.game_id,
                 schedule.game_date,
@@ -290,32 +329,8 @@ impl GameDataStore for GameDataTable {
 
     async fn put_box_score(&self, b: &BoxScore) -> Result<BoxScoreOutcome, BoxScoreRejected> {
         let scheduled = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                format!("schedule#{}", b.game_date),
-                format!("game#{}", b.game_id),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.err("GetItem", e))?
-            .item
-            .map(serde_dynamo::from_item::<_, ScheduleItem>)
-            .transpose()
-            .map_err(|e| StoreError::new("decoding schedule item", e))?
-            .ok_or_else(|| BoxScoreRejected::NotScheduled {
-                game_id: b.game_id.clone(),
-                game_date: b.game_date,
-            })?;
-        if scheduled.home != b.home.team || scheduled.away != b.away.team {
-            return Err(BoxScoreRejected::TeamsMismatch {
-                game_id: b.game_id.clone(),
-                scheduled: format!("{} @ {}", scheduled.away, scheduled.home),
-                got: format!("{} @ {}", b.away.team, b.home.team),
-            });
-        }
+            .scheduled(&b.game_id, b.game_date, &b.home.team, &b.away.team)
+            .await?;
         let updated_at = crate::prediction::canonical_timestamp(b.updated_at);
         match scheduled.box_score_updated_at.as_deref() {
             Some(stored) if stored > updated_at.as_str() => return Ok(BoxScoreOutcome::Stale),
@@ -347,10 +362,11 @@ impl GameDataStore for GameDataTable {
             let roster = RosterItem {
                 player_lookup: lookup.clone(),
                 last_game_date: b.game_date,
+                source: RosterSource::Lines,
             };
             items.push(item_of(
                 format!("roster#{}", p.team),
-                format!("player#{lookup}"),
+                format!("lines#{lookup}"),
                 &roster,
             )?);
         }
@@ -397,7 +413,7 @@ impl GameDataStore for GameDataTable {
             {
                 Ok(BoxScoreOutcome::Stale)
             }
-            Err(e) => Err(self.err("UpdateItem", e).into()),
+            Err(e) => Err(store_err("UpdateItem", &self.table, e).into()),
         }
     }
 
@@ -466,15 +482,67 @@ impl GameDataStore for GameDataTable {
         .await
     }
 
-    async fn roster(&self, team: &str, since: NaiveDate) -> Result<Vec<String>, StoreError> {
+    async fn roster(&self, team: &str, since: NaiveDate) -> Result<Vec<RosterEntry>, StoreError> {
         let entries: Vec<RosterItem> = self
             .query(format!("roster#{team}"), "", &[], false, None)
             .await?;
         Ok(entries
             .into_iter()
             .filter(|e| e.last_game_date >= since)
-            .map(|e| e.player_lookup)
+            .map(|e| RosterEntry {
+                player_lookup: e.player_lookup,
+                source: e.source,
+            })
             .collect())
+    }
+
+    async fn put_shot_chart(&self, chart: &ShotChart) -> Result<(), BoxScoreRejected> {
+        self.scheduled(&chart.game_id, chart.game_date, &chart.home, &chart.away)
+            .await?;
+        let mut items = Vec::new();
+        for p in &chart.players {
+            let lookup = player_lookup(&p.name);
+            let game = PlayerShotGame {
+                player_lookup: lookup.clone(),
+                team: p.team.clone(),
+                game_id: chart.game_id.clone(),
+                game_date: chart.game_date,
+                zones: p.zones.clone(),
+            };
+            items.push(item_of(
+                format!("shots#{lookup}"),
+                game_sk(chart.game_date, &chart.game_id),
+                &game,
+            )?);
+            let roster = RosterItem {
+                player_lookup: lookup.clone(),
+                last_game_date: chart.game_date,
+                source: RosterSource::Shots,
+            };
+            items.push(item_of(
+                format!("roster#{}", p.team),
+                format!("shots#{lookup}"),
+                &roster,
+            )?);
+        }
+        self.batch_write(items).await?;
+        Ok(())
+    }
+
+    async fn player_shots_before(
+        &self,
+        player: &str,
+        before: NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<PlayerShotGame>, StoreError> {
+        self.query(
+            format!("shots#{player}"),
+            "sk < :before",
+            &[(":before", before.to_string())],
+            true,
+            Some(limit),
+        )
+        .await
     }
 
     async fn league_games(
@@ -511,7 +579,7 @@ impl GameDataStore for GameDataTable {
             {
                 Ok(false)
             }
-            Err(e) => Err(self.err("PutItem", e)),
+            Err(e) => Err(store_err("PutItem", &self.table, e)),
         }
     }
 }

@@ -53,6 +53,11 @@ const BATCH_GET_LIMIT: usize = 100;
 /// Rounds of retrying `UnprocessedKeys` before giving up.
 const UNPROCESSED_ROUNDS: u32 = 5;
 
+/// A failed call on a table, with the SDK error rendered with its sources.
+pub(crate) fn store_err(op: &str, table: &str, e: impl std::error::Error + 'static) -> StoreError {
+    StoreError::new(format!("{op} {table}"), DisplayErrorContext(e))
+}
+
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
