@@ -430,11 +430,13 @@ where
             .record_failure(key, reason, &self.settings, now)
             .await
             .map_err(|e| e.to_string())?;
-        match outcome {
-            FailureOutcome::Counted { attempts } => Err(format!(
-                "{} failed for {} ({attempts}/{} before the breaker trips): {reason}",
-                work.processor, work.entity_id, self.settings.max_attempts
-            )),
+        let tripped = match outcome {
+            FailureOutcome::Counted { attempts } => {
+                return Err(format!(
+                    "{} failed for {} ({attempts}/{} before the breaker trips): {reason}",
+                    work.processor, work.entity_id, self.settings.max_attempts
+                ));
+            }
             FailureOutcome::Tripped { attempts, until } => {
                 tracing::warn!(breaker = %key, attempts, until = %until, reason, "circuit breaker tripped");
                 let detail = serde_json::json!({
@@ -449,29 +451,22 @@ where
                     .publish(BREAKER_TRIPPED, &detail)
                     .await
                     .map_err(|e| e.to_string())?;
-                self.breakers
-                    .record_skipped(key, &work.to_body(), now)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(ProcessorTally {
-                    work_failed: 1,
-                    breakers_tripped: 1,
-                    ..Default::default()
-                }
-                .into())
+                true
             }
-            FailureOutcome::AlreadyOpen { .. } => {
-                self.breakers
-                    .record_skipped(key, &work.to_body(), now)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(ProcessorTally {
-                    work_failed: 1,
-                    work_skipped: 1,
-                    ..Default::default()
-                }
-                .into())
-            }
+            FailureOutcome::AlreadyOpen { .. } => false,
+        };
+        // Either way the breaker is open now: the work is recorded for the reset and
+        // acknowledged, not retried.
+        self.breakers
+            .record_skipped(key, &work.to_body(), now)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(ProcessorTally {
+            work_failed: 1,
+            breakers_tripped: u64::from(tripped),
+            work_skipped: u64::from(!tripped),
+            ..Default::default()
         }
+        .into())
     }
 }
