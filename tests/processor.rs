@@ -10,12 +10,27 @@ use nba_props::dynamodb::breakers::TRIPPED_BY_DATE_INDEX;
 use nba_props::features::FeatureSource;
 use nba_props::ingest::{ProcessorMessage, WorkItem};
 use nba_props::nba_data::{GameDay, PlayerGameLine};
-use nba_props::processor::BREAKER_TRIPPED;
+use nba_props::processor::{BREAKER_TRIPPED, ProcessorTally};
 use nba_props_cli::dataset::{week_2024_25, week_2024_25_lines, week_2024_25_teams};
 use nba_props_cli::event_source::{queue_depth, take_all};
 use nba_props_cli::local_functions::LocalProcessor;
 use nba_props_cli::provision::LocalStack;
 use nba_props_tests::{drain_processor, fresh_stack, send};
+
+/// Sends a day's schedule and lets the processor drain its queue (the fan-out).
+async fn schedule_day(
+    stack: &LocalStack,
+    p: &LocalProcessor,
+    day: &GameDay,
+) -> Result<ProcessorTally> {
+    send(
+        stack,
+        "ProcessorQueue",
+        &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
+    )
+    .await?;
+    Ok(drain_processor(stack, p).await?.1)
+}
 
 /// Ingests game days in order, as the morning schedule then the night's box scores,
 /// letting the processor drain its queue after each; `withheld` box scores are not sent.
@@ -26,13 +41,7 @@ async fn ingest(
     withheld: &BTreeSet<String>,
 ) -> Result<()> {
     for day in days {
-        send(
-            stack,
-            "ProcessorQueue",
-            &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
-        )
-        .await?;
-        drain_processor(stack, p).await?;
+        schedule_day(stack, p, day).await?;
         let boxes: Vec<String> = day
             .box_scores
             .iter()
@@ -559,29 +568,18 @@ async fn malformed_ingest_messages_fail_alone_and_reach_the_dead_letter_queue() 
     let p = stack.processor().await?;
     let days = week_2024_25()?;
     let day = &days[0];
-    send(
-        &stack,
-        "ProcessorQueue",
-        &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
-    )
-    .await?;
-    drain_processor(&stack, &p).await?;
+    schedule_day(&stack, &p, day).await?;
 
     let valid: Vec<String> = day
         .box_scores
         .iter()
         .map(|b| ProcessorMessage::BoxScore(b.clone()).to_body())
         .collect();
+    // Home and away swapped against the schedule (players dropped: they would name
+    // teams the swapped box score still has, so only the schedule check can refuse it).
     let mut wrong_teams = day.box_scores[0].clone();
     std::mem::swap(&mut wrong_teams.home, &mut wrong_teams.away);
-    for pl in &mut wrong_teams.players {
-        pl.team = if pl.team == wrong_teams.home.team {
-            wrong_teams.away.team.clone()
-        } else {
-            wrong_teams.home.team.clone()
-        };
-    }
-    wrong_teams.players.retain(|_| false);
+    wrong_teams.players.clear();
     let mut negative = serde_json::to_value(ProcessorMessage::BoxScore(day.box_scores[1].clone()))?;
     negative["players"][0]["reb"] = (-2).into();
     let mut unscheduled = day.box_scores[2].clone();
@@ -615,13 +613,7 @@ async fn box_scores_arrive_through_the_bus_and_reingestion_is_idempotent() -> Re
     let p = stack.processor().await?;
     let days = week_2024_25()?;
     let day = &days[0];
-    send(
-        &stack,
-        "ProcessorQueue",
-        &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
-    )
-    .await?;
-    drain_processor(&stack, &p).await?;
+    schedule_day(&stack, &p, day).await?;
 
     // WHEN a box score is published on the bus, three times, then an older and a newer
     // correction
@@ -699,13 +691,7 @@ async fn shot_zones_are_computed_from_the_2023_24_shot_file() -> Result<()> {
     let p = stack.processor().await?;
     let mut failed = 0;
     for (day, charts) in &days {
-        send(
-            &stack,
-            "ProcessorQueue",
-            &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
-        )
-        .await?;
-        failed += drain_processor(&stack, &p).await?.1.work_failed;
+        failed += schedule_day(&stack, &p, day).await?.work_failed;
         let mut bodies: Vec<String> = day
             .box_scores
             .iter()

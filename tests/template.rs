@@ -12,6 +12,16 @@ fn template() -> Template {
     Template::load(&repo_root().join("infra/template.yaml")).expect("template parses")
 }
 
+/// The attribute names of a table's key schema, in order.
+fn key_names(table: &Value) -> Vec<&str> {
+    table["KeySchema"]
+        .as_sequence()
+        .expect("KeySchema")
+        .iter()
+        .filter_map(|k| k["AttributeName"].as_str())
+        .collect()
+}
+
 fn functions(t: &Template) -> Vec<String> {
     t.ids_of("AWS::Serverless::Function")
         .into_iter()
@@ -236,12 +246,7 @@ fn each_role_names_only_what_its_function_uses() -> Result<()> {
 fn tables_key_schemas_match_what_the_code_writes() {
     let t = template();
     let predictions = &t.resources["PredictionsTable"].properties;
-    let keys: Vec<&str> = predictions["KeySchema"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .filter_map(|k| k["AttributeName"].as_str())
-        .collect();
+    let keys: Vec<&str> = key_names(predictions);
     assert_eq!(
         keys,
         [
@@ -257,12 +262,7 @@ fn tables_key_schemas_match_what_the_code_writes() {
         .collect();
     assert!(indexes.contains(&nba_props::dynamodb::BY_GAME_DATE_INDEX));
     let features = &t.resources["FeaturesTable"].properties;
-    let keys: Vec<&str> = features["KeySchema"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .filter_map(|k| k["AttributeName"].as_str())
-        .collect();
+    let keys: Vec<&str> = key_names(features);
     assert_eq!(
         keys,
         [
@@ -307,12 +307,7 @@ fn breakers_table_has_the_ttl_and_index_the_code_uses() {
         index["IndexName"].as_str(),
         Some(nba_props::dynamodb::breakers::TRIPPED_BY_DATE_INDEX)
     );
-    let keys: Vec<&str> = breakers["KeySchema"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .filter_map(|k| k["AttributeName"].as_str())
-        .collect();
+    let keys: Vec<&str> = key_names(breakers);
     assert_eq!(
         keys,
         [

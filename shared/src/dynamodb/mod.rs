@@ -53,6 +53,26 @@ const BATCH_GET_LIMIT: usize = 100;
 /// Rounds of retrying `UnprocessedKeys` before giving up.
 const UNPROCESSED_ROUNDS: u32 = 5;
 
+/// Reads one item by key with a strongly consistent read and decodes it.
+pub(crate) async fn get_decoded<T: for<'de> serde::Deserialize<'de>>(
+    client: &Client,
+    table: &str,
+    key: HashMap<String, AttributeValue>,
+) -> Result<Option<T>, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| store_err("GetItem", table, e))?;
+    out.item
+        .map(serde_dynamo::from_item)
+        .transpose()
+        .map_err(|e| StoreError::new(format!("decoding item of {table}"), e))
+}
+
 /// A failed call on a table, with the SDK error rendered with its sources.
 pub(crate) fn store_err(op: &str, table: &str, e: impl std::error::Error + 'static) -> StoreError {
     StoreError::new(format!("{op} {table}"), DisplayErrorContext(e))
@@ -191,22 +211,11 @@ impl PredictionTable {
         player_lookup: &str,
         prediction_key: &str,
     ) -> Result<Option<Prediction>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PLAYER_LOOKUP, s(player_lookup))
-            .key(keys::PREDICTION_KEY, s(prediction_key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| {
-                StoreError::new(format!("GetItem {}", self.table), DisplayErrorContext(e))
-            })?;
-        out.item
-            .map(serde_dynamo::from_item)
-            .transpose()
-            .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
+        let key = HashMap::from([
+            (keys::PLAYER_LOOKUP.to_string(), s(player_lookup)),
+            (keys::PREDICTION_KEY.to_string(), s(prediction_key)),
+        ]);
+        get_decoded(&self.client, &self.table, key).await
     }
 }
 
@@ -318,22 +327,14 @@ impl FeatureSource for FeatureTable {
         processor: crate::breaker::ProcessorName,
         analysis_date: chrono::NaiveDate,
     ) -> Result<Option<serde_json::Value>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::ENTITY_ID, s(entity_id))
-            .key(keys::FEATURE_KEY, s(format!("{processor}#{analysis_date}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| {
-                StoreError::new(format!("GetItem {}", self.table), DisplayErrorContext(e))
-            })?;
-        out.item
-            .map(serde_dynamo::from_item)
-            .transpose()
-            .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
+        let key = HashMap::from([
+            (keys::ENTITY_ID.to_string(), s(entity_id)),
+            (
+                keys::FEATURE_KEY.to_string(),
+                s(format!("{processor}#{analysis_date}")),
+            ),
+        ]);
+        get_decoded(&self.client, &self.table, key).await
     }
 }
 
