@@ -70,3 +70,31 @@ fn processor_events_cover_every_message_kind() {
         Ok(ProcessorMessage::BoxScore(_))
     ));
 }
+
+#[test]
+fn checker_events_are_inputs_the_checker_accepts() {
+    let dir = repo_root().join("events/completeness-checker");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("events folder") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let input: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
+        let request = nba_props::completeness::CheckRequest::from_input(&input, chrono::Utc::now())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Every example is about the committed 2024-25 week, so the local replay and the
+        // runtime-API test have data to check.
+        assert_eq!(request.game_date.to_string(), "2024-11-06", "{name}");
+        names.push(name);
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "manual-dry-run.json",
+            "manual-no-auto-reset.json",
+            "scheduled-morning-check.json"
+        ]
+    );
+}

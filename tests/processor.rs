@@ -9,50 +9,13 @@ use nba_props::breaker::{BreakerKey, BreakerStore, ProcessorName};
 use nba_props::dynamodb::breakers::TRIPPED_BY_DATE_INDEX;
 use nba_props::features::FeatureSource;
 use nba_props::ingest::{ProcessorMessage, WorkItem};
-use nba_props::nba_data::{GameDay, PlayerGameLine};
-use nba_props::processor::{BREAKER_TRIPPED, ProcessorTally};
+use nba_props::nba_data::PlayerGameLine;
+use nba_props::processor::BREAKER_TRIPPED;
 use nba_props_cli::dataset::{week_2024_25, week_2024_25_lines, week_2024_25_teams};
 use nba_props_cli::event_source::{queue_depth, take_all};
-use nba_props_cli::local_functions::LocalProcessor;
-use nba_props_cli::provision::LocalStack;
-use nba_props_tests::{drain_processor, fresh_stack, send};
-
-/// Sends a day's schedule and lets the processor drain its queue (the fan-out).
-async fn schedule_day(
-    stack: &LocalStack,
-    p: &LocalProcessor,
-    day: &GameDay,
-) -> Result<ProcessorTally> {
-    send(
-        stack,
-        "ProcessorQueue",
-        &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
-    )
-    .await?;
-    Ok(drain_processor(stack, p).await?.1)
-}
-
-/// Ingests game days in order, as the morning schedule then the night's box scores,
-/// letting the processor drain its queue after each; `withheld` box scores are not sent.
-async fn ingest(
-    stack: &LocalStack,
-    p: &LocalProcessor,
-    days: &[GameDay],
-    withheld: &BTreeSet<String>,
-) -> Result<()> {
-    for day in days {
-        schedule_day(stack, p, day).await?;
-        let boxes: Vec<String> = day
-            .box_scores
-            .iter()
-            .filter(|b| !withheld.contains(&b.game_id))
-            .map(|b| ProcessorMessage::BoxScore(b.clone()).to_body())
-            .collect();
-        send(stack, "ProcessorQueue", &boxes).await?;
-        drain_processor(stack, p).await?;
-    }
-    Ok(())
-}
+use nba_props_tests::{
+    drain_processor, fresh_stack, game_to_withhold, ingest, observe_bus, schedule_day, send,
+};
 
 fn player_lines_before<'a>(
     lines: &'a [PlayerGameLine],
@@ -200,30 +163,6 @@ async fn a_real_week_yields_the_features_computed_independently_from_the_csv() -
     );
     assert!(queue_depth(&sqs, &stack.queue_url("PredictionQueue")?).await? > 100);
     Ok(())
-}
-
-/// A game of the week's third date whose home team plays again within `days[3..5]`,
-/// and the date it does.
-fn game_to_withhold(days: &[GameDay]) -> (String, Vec<String>, NaiveDate) {
-    for g in &days[2].schedule.games {
-        let next = days[3..5].iter().find(|d| {
-            d.schedule
-                .games
-                .iter()
-                .any(|n| n.home == g.home || n.away == g.home)
-        });
-        if let Some(next) = next {
-            return (
-                g.game_id.clone(),
-                vec![g.home.clone(), g.away.clone()],
-                next.date,
-            );
-        }
-    }
-    panic!(
-        "no game of {} whose home team plays again within two days",
-        days[2].date
-    )
 }
 
 async fn withheld_scenario(lockout_hours: Option<&str>) -> Result<()> {
@@ -459,44 +398,13 @@ async fn ten_concurrent_failures_count_ten_and_trip_once() -> Result<()> {
     let stack = fresh_stack("ten").await?;
     let p = stack.processor().await?;
     // an observer of the bus: every breaker event goes to a queue of the test's
-    let events = aws_sdk_eventbridge::Client::new(&stack.endpoints.moto_config().await);
     let sqs = stack.sqs().await;
-    let observer = sqs
-        .create_queue()
-        .queue_name(format!("{}-observer", stack.name))
-        .send()
-        .await?
-        .queue_url
-        .unwrap();
-    let observer_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&observer)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await?
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    let bus = p.config.event_bus_name.clone();
-    events
-        .put_rule()
-        .name("observe-trips")
-        .event_bus_name(&bus)
-        .event_pattern(serde_json::json!({"detail-type": [BREAKER_TRIPPED]}).to_string())
-        .send()
-        .await?;
-    events
-        .put_targets()
-        .rule("observe-trips")
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("q")
-                .arn(observer_arn)
-                .build()?,
-        )
-        .send()
-        .await?;
+    let observer = observe_bus(
+        &stack,
+        &p.config.event_bus_name,
+        serde_json::json!({"detail-type": [BREAKER_TRIPPED]}),
+    )
+    .await?;
 
     // GIVEN a date whose previous day's games have no box score
     let days = week_2024_25()?;

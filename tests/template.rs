@@ -191,6 +191,10 @@ fn each_role_names_only_what_its_function_uses() -> Result<()> {
             .collect();
         used.extend(t.sqs_event_sources(&f)?.into_iter().map(|s| s.queue));
         used.extend(references(&props["LoggingConfig"]));
+        // Lambda sends failed asynchronous invocations on with the function's role.
+        if let Some(invoke) = props.get("EventInvokeConfig") {
+            used.extend(references(invoke));
+        }
         let role_props = &t.resources[&role].properties;
         assert!(
             role_props.get("ManagedPolicyArns").is_none(),
@@ -331,4 +335,77 @@ fn schedules_never_use_utc_only_rules() {
             "{id} is a UTC-only schedule"
         );
     }
+}
+
+/// The morning check: EventBridge Scheduler at 06:00 New York time with retries and a
+/// dead-letter queue that has an alarm; the scheduler's role may invoke that function
+/// and send to that queue, nothing else.
+#[test]
+fn the_completeness_check_is_scheduled_at_six_in_new_york_with_retries_and_a_dlq() {
+    let t = template();
+    let checker = t.function_for_binary("completeness-checker").unwrap();
+    let events = &t.resources[checker].properties["Events"];
+    let schedules: Vec<&Value> = events
+        .as_mapping()
+        .expect("Events")
+        .values()
+        .filter(|e| e["Type"].as_str() == Some("ScheduleV2"))
+        .collect();
+    assert_eq!(schedules.len(), 1, "{checker}: one ScheduleV2 event");
+    let s = &schedules[0]["Properties"];
+    assert_eq!(s["ScheduleExpression"].as_str(), Some("cron(0 6 * * ? *)"));
+    assert_eq!(
+        s["ScheduleExpressionTimezone"].as_str(),
+        Some("America/New_York")
+    );
+    assert!(s["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap() > 0);
+    // The input the schedule sends is one the checker accepts.
+    let input: serde_json::Value = serde_json::from_str(s["Input"].as_str().unwrap()).unwrap();
+    let input = serde_json::to_string(&input)
+        .unwrap()
+        .replace("<aws.scheduler.scheduled-time>", "2025-11-05T11:00:00Z");
+    let request = nba_props::completeness::CheckRequest::from_input(
+        &serde_json::from_str(&input).unwrap(),
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(request.game_date.to_string(), "2025-11-04");
+
+    let dlq = references(&s["DeadLetterConfig"]["Arn"]);
+    assert_eq!(dlq.len(), 1);
+    let dlq = &dlq[0];
+    assert_eq!(t.resources[dlq].kind, "AWS::SQS::Queue");
+    let alarmed = t
+        .ids_of("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .any(|a| references(&t.resources[a].properties["Dimensions"]).contains(dlq));
+    assert!(alarmed, "no alarm watches {dlq}");
+    // Failed asynchronous invocations end in the same queue.
+    assert_eq!(
+        references(
+            &t.resources[checker].properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+        ),
+        std::slice::from_ref(dlq)
+    );
+
+    let role = nba_props_cli::template::referenced_id(&s["RoleArn"])
+        .unwrap()
+        .expect("the schedule has a role of its own");
+    let granted: BTreeSet<String> = t.resources[&role].properties["Policies"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .unwrap()
+                .clone()
+        })
+        .flat_map(|st| references(&st["Resource"]))
+        .collect();
+    assert_eq!(
+        granted,
+        BTreeSet::from([checker.to_string(), dlq.clone()]),
+        "{role} grants more than the checker and its dead-letter queue"
+    );
 }

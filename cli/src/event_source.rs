@@ -197,13 +197,17 @@ impl SqsEventSource {
                         .build()
                 })
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            self.client
+            let out = self
+                .client
                 .delete_message_batch()
                 .queue_url(&self.queue_url)
                 .set_entries(Some(entries))
                 .send()
                 .await
                 .context("DeleteMessageBatch")?;
+            if !out.failed.is_empty() {
+                anyhow::bail!("DeleteMessageBatch refused {:?}", out.failed);
+            }
         }
         if !retry.is_empty() {
             let entries = retry
@@ -217,13 +221,17 @@ impl SqsEventSource {
                         .build()
                 })
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            self.client
+            let out = self
+                .client
                 .change_message_visibility_batch()
                 .queue_url(&self.queue_url)
                 .set_entries(Some(entries))
                 .send()
                 .await
                 .context("ChangeMessageVisibilityBatch")?;
+            if !out.failed.is_empty() {
+                anyhow::bail!("ChangeMessageVisibilityBatch refused {:?}", out.failed);
+            }
         }
         Ok(counts)
     }
@@ -284,6 +292,26 @@ pub async fn queue_depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> Resul
             .unwrap_or(0)
     };
     Ok(n(A::ApproximateNumberOfMessages) + n(A::ApproximateNumberOfMessagesNotVisible))
+}
+
+/// Messages of a queue that a receive would get now (not those in flight). moto's count
+/// of in-flight messages can include ones already settled when deletes, visibility
+/// changes and sends race on one queue, so "was anything sent" is asked this way.
+pub async fn visible_messages(client: &aws_sdk_sqs::Client, queue_url: &str) -> Result<u64> {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let attrs = client
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .context("GetQueueAttributes")?
+        .attributes
+        .unwrap_or_default();
+    Ok(attrs
+        .get(&A::ApproximateNumberOfMessages)
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0))
 }
 
 /// Receives and deletes every visible message of a queue; returns their bodies (for

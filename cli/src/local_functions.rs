@@ -3,7 +3,8 @@
 //! clients from the shared SDK configuration.
 
 use anyhow::{Result, anyhow};
-use nba_props::config::{ProcessorConfig, WriterConfig};
+use nba_props::completeness::CompletenessChecker;
+use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
 use nba_props::dynamodb::{
     self, BreakerTable, FeatureTable, GameDataTable, PredictionTable, RequestCounter,
 };
@@ -53,7 +54,50 @@ pub struct LocalProcessor {
     pub games: GameDataTable,
 }
 
+/// The completeness checker as deployed, over the local stack.
+pub type LocalCheckerHandler = CompletenessChecker<GameDataTable, BreakerTable, Queues, EventBus>;
+
+/// The completeness checker wired to a local stack, with its parts exposed for tests.
+#[derive(Debug, Clone)]
+pub struct LocalChecker {
+    /// The handler.
+    pub checker: LocalCheckerHandler,
+    /// Its configuration, read from the template's environment for the function.
+    pub config: CheckerConfig,
+    /// DynamoDB requests the checker sent.
+    pub requests: RequestCounter,
+}
+
 impl LocalStack {
+    /// The completeness checker as deployed by the template.
+    pub async fn completeness_checker(&self) -> Result<LocalChecker> {
+        let env = self.function_env("completeness-checker")?;
+        let config = CheckerConfig::from_source(&env)?;
+        let sdk = self.endpoints.dynamodb_config().await;
+        let requests = RequestCounter::default();
+        let counted = dynamodb::client(&sdk, Some(requests.clone()));
+        let moto = self.endpoints.moto_config().await;
+        let checker = CompletenessChecker {
+            games: GameDataTable::new(counted.clone(), &config.game_data_table),
+            breakers: BreakerTable::new(counted, &config.breakers_table),
+            queues: Queues::new(
+                aws_sdk_sqs::Client::new(&moto),
+                Some(config.processor_queue_url.clone()),
+                None,
+            ),
+            events: EventBus::new(
+                aws_sdk_eventbridge::Client::new(&moto),
+                &config.event_bus_name,
+            ),
+            metrics_namespace: config.metrics_namespace.clone(),
+        };
+        Ok(LocalChecker {
+            checker,
+            config,
+            requests,
+        })
+    }
+
     /// The processor as deployed by the template, with configuration overrides (for
     /// example `CIRCUIT_BREAKER_ENTITY_LOCKOUT_HOURS`) applied on top of the template's
     /// environment, as a deployment parameter would.

@@ -183,6 +183,83 @@ pub trait BreakerStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// A breaker found tripped on an analysis date, with what a reset needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrippedBreaker {
+    /// Which breaker.
+    pub key: BreakerKey,
+    /// Its state when read.
+    pub state: BreakerState,
+    /// How many times it has tripped; a reset is conditional on this being unchanged,
+    /// so a breaker that tripped again meanwhile is not cleared by a stale decision.
+    pub trip_count: u32,
+    /// The work recorded while it was open (message bodies), to enqueue again.
+    pub pending_work: Vec<String>,
+}
+
+impl TrippedBreaker {
+    /// Cleared by an earlier reset whose work was not yet enqueued (that run stopped
+    /// between the two steps): only the enqueue remains to be done.
+    pub fn awaiting_reenqueue(&self) -> bool {
+        !self.state.circuit_breaker_tripped
+    }
+
+    /// The work to enqueue on reset: what was recorded, or the breaker's own work item
+    /// if nothing was (the key alone says what to run).
+    pub fn work_to_reenqueue(&self) -> Vec<String> {
+        if self.pending_work.is_empty() {
+            vec![
+                crate::ingest::WorkItem {
+                    processor: self.key.processor_name,
+                    entity_id: self.key.entity_id.clone(),
+                    analysis_date: self.key.analysis_date,
+                }
+                .to_body(),
+            ]
+        } else {
+            self.pending_work.clone()
+        }
+    }
+}
+
+/// What a conditional reset found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetOutcome {
+    /// Cleared: the entity processes again.
+    Reset,
+    /// The breaker changed since it was read (tripped again, or reset by another run);
+    /// left as it is.
+    Changed,
+}
+
+/// The reset side of the breakers, used by the completeness check. A reset is two
+/// writes around the enqueue: clear the breaker (conditional), enqueue its work, then
+/// forget the work and drop it from the tripped index. A run that stops in between
+/// leaves the breaker cleared but still indexed with its work, and the next run
+/// enqueues it: work is never lost, at worst enqueued twice (it is idempotent).
+pub trait BreakerResets: Send + Sync {
+    /// Breakers tripped (or cleared and awaiting re-enqueue) for an analysis date,
+    /// from the sparse index: a Query, never a Scan.
+    fn tripped_on(
+        &self,
+        analysis_date: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<TrippedBreaker>, StoreError>> + Send;
+
+    /// Clears a tripped breaker if it has not tripped again since it was read.
+    fn reset(
+        &self,
+        breaker: &TrippedBreaker,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<ResetOutcome, StoreError>> + Send;
+
+    /// After the work was enqueued: forgets it and drops the breaker from the tripped
+    /// index (unless it tripped again meanwhile).
+    fn finish_reset(
+        &self,
+        breaker: &TrippedBreaker,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +293,28 @@ mod tests {
         assert_eq!(ttl, (until + RETENTION_AFTER_LOCKOUT).timestamp());
         let (until, _) = lockout(&BreakerSettings::default(), now);
         assert_eq!(until, at("2025-11-06T10:00:00Z"));
+    }
+
+    #[test]
+    fn a_reset_enqueues_the_recorded_work_or_else_the_breakers_own() {
+        let key = BreakerKey {
+            processor_name: ProcessorName::PlayerDailyCache,
+            entity_id: "player#lebronjames".into(),
+            analysis_date: "2024-11-08".parse().unwrap(),
+        };
+        let mut breaker = TrippedBreaker {
+            key: key.clone(),
+            state: BreakerState::default(),
+            trip_count: 1,
+            pending_work: vec![],
+        };
+        let own = breaker.work_to_reenqueue();
+        let parsed = crate::ingest::ProcessorMessage::parse(&own[0]).unwrap();
+        assert!(
+            matches!(parsed, crate::ingest::ProcessorMessage::Work(w) if w.breaker_key() == key)
+        );
+        breaker.pending_work = vec!["recorded".into()];
+        assert_eq!(breaker.work_to_reenqueue(), vec!["recorded".to_string()]);
     }
 
     #[test]

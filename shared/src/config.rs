@@ -254,6 +254,40 @@ impl ProcessorConfig {
     }
 }
 
+/// Everything the completeness checker needs, validated at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckerConfig {
+    /// Game data table (schedules and box-score completeness).
+    pub game_data_table: String,
+    /// Breakers table.
+    pub breakers_table: String,
+    /// Processor queue URL (reset breakers' work is enqueued there).
+    pub processor_queue_url: String,
+    /// Event bus name (backfill requests and the report).
+    pub event_bus_name: String,
+    /// EMF namespace.
+    pub metrics_namespace: String,
+}
+
+impl CheckerConfig {
+    /// Reads the checker's configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    /// Reads the checker's configuration from `src`.
+    pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            game_data_table: required(src, vars::GAME_DATA_TABLE)?,
+            breakers_table: required(src, vars::BREAKERS_TABLE)?,
+            processor_queue_url: required(src, vars::PROCESSOR_QUEUE_URL)?,
+            event_bus_name: required(src, vars::EVENT_BUS_NAME)?,
+            metrics_namespace: optional(src, vars::METRICS_NAMESPACE)
+                .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into()),
+        })
+    }
+}
+
 impl fmt::Display for WriterConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}={}", vars::PREDICTIONS_TABLE, self.predictions_table)?;

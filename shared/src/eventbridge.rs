@@ -27,41 +27,60 @@ impl EventBus {
     }
 }
 
+/// PutEvents takes at most ten entries.
+const PUT_EVENTS_LIMIT: usize = 10;
+
 impl EventPublisher for EventBus {
     async fn publish(
         &self,
         detail_type: &str,
         detail: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        let entry = PutEventsRequestEntry::builder()
-            .event_bus_name(&self.bus_name)
-            .source(PIPELINE_SOURCE)
-            .detail_type(detail_type)
-            .detail(detail.to_string())
-            .build();
-        let out = self
-            .client
-            .put_events()
-            .entries(entry)
-            .send()
+        self.publish_all(detail_type, std::slice::from_ref(detail))
             .await
-            .map_err(|e| {
-                StoreError::new(
-                    format!("PutEvents {}", self.bus_name),
-                    DisplayErrorContext(e),
-                )
-            })?;
-        if out.failed_entry_count > 0 {
-            let reason = out
-                .entries()
-                .first()
-                .and_then(|e| e.error_message())
-                .unwrap_or("unknown")
-                .to_string();
-            return Err(StoreError::new(
-                format!("PutEvents {}", self.bus_name),
-                reason,
-            ));
+    }
+
+    async fn publish_all(
+        &self,
+        detail_type: &str,
+        details: &[serde_json::Value],
+    ) -> Result<(), StoreError> {
+        let operation = || format!("PutEvents {}", self.bus_name);
+        for chunk in details.chunks(PUT_EVENTS_LIMIT) {
+            let entries = chunk
+                .iter()
+                .map(|detail| {
+                    PutEventsRequestEntry::builder()
+                        .event_bus_name(&self.bus_name)
+                        .source(PIPELINE_SOURCE)
+                        .detail_type(detail_type)
+                        .detail(detail.to_string())
+                        .build()
+                })
+                .collect();
+            let out = self
+                .client
+                .put_events()
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| StoreError::new(operation(), DisplayErrorContext(e)))?;
+            if out.failed_entry_count > 0 {
+                let reason = out
+                    .entries()
+                    .iter()
+                    .find_map(|e| e.error_message())
+                    .unwrap_or("unknown")
+                    .to_string();
+                return Err(StoreError::new(
+                    operation(),
+                    format!(
+                        "{} of {} refused, first: {reason}",
+                        out.failed_entry_count,
+                        chunk.len()
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -1,11 +1,14 @@
 //! Domain logic and AWS adapters shared by the nba-props-serverless functions.
 //!
-//! Domain modules (`prediction`, `features`, `prediction_writer`, `nba_data`) know
-//! nothing of the SDK; they talk to storage through the traits they define. The
-//! adapters (`dynamodb`, `aws`) implement those traits, one module per AWS service.
+//! Domain modules (`prediction`, `features`, `prediction_writer`, `processor`,
+//! `processors`, `breaker`, `completeness`, `nba_data`, ...) know nothing of the SDK;
+//! they talk to storage, queues and the bus through the traits they define. The
+//! adapters (`dynamodb`, `sqs`, `eventbridge`, `aws`) implement those traits, one
+//! module per AWS service.
 
 pub mod aws;
 pub mod breaker;
+pub mod completeness;
 pub mod config;
 pub mod dynamodb;
 pub mod eventbridge;

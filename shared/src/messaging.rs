@@ -30,4 +30,12 @@ pub trait EventPublisher: Send + Sync {
         detail_type: &str,
         detail: &serde_json::Value,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Publishes one event per detail, all with this detail-type (in batches as the
+    /// service allows); fails if any was refused.
+    fn publish_all(
+        &self,
+        detail_type: &str,
+        details: &[serde_json::Value],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

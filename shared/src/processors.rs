@@ -46,6 +46,18 @@ fn ensure_complete(games: &[TeamGame]) -> Result<(), ProcessorError> {
     }
 }
 
+/// The team's last [`WINDOW`] scheduled games before `date`, failing when one has no
+/// box score: the input every form and defence processor needs whole.
+async fn recent_team_games(
+    store: &impl GameDataStore,
+    team: &str,
+    date: NaiveDate,
+) -> Result<Vec<TeamGame>, ProcessorError> {
+    let games = store.team_games_before(team, date, WINDOW).await?;
+    ensure_complete(&games)?;
+    Ok(games)
+}
+
 fn round(x: f64, places: i32) -> f64 {
     let f = 10f64.powi(places);
     (x * f).round() / f
@@ -98,7 +110,7 @@ pub async fn player_daily_cache(
     let latest = games
         .first()
         .ok_or_else(|| incomplete(format!("{player_lookup} has no game before {date}")))?;
-    ensure_complete(&store.team_games_before(&latest.team, date, WINDOW).await?)?;
+    recent_team_games(store, &latest.team, date).await?;
     let minutes: f64 = games.iter().map(|g| g.line.minutes).sum();
     let used: f64 = games
         .iter()
@@ -164,7 +176,7 @@ pub async fn player_shot_zone_analysis(
         .player_shots_before(player_lookup, date, WINDOW)
         .await?;
     if let Some(latest) = games.first() {
-        ensure_complete(&store.team_games_before(&latest.team, date, WINDOW).await?)?;
+        recent_team_games(store, &latest.team, date).await?;
     }
     let mut totals: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for game in &games {
@@ -244,8 +256,7 @@ pub async fn team_defense_zone_analysis(
     team: &str,
     date: NaiveDate,
 ) -> Result<TeamDefense, ProcessorError> {
-    let games = store.team_games_before(team, date, WINDOW).await?;
-    ensure_complete(&games)?;
+    let games = recent_team_games(store, team, date).await?;
     let pairs: Vec<(&TeamTotals, &TeamTotals)> = games
         .iter()
         .filter_map(|g| Some((g.totals.as_ref()?, g.opponent_totals.as_ref()?)))
@@ -491,4 +502,67 @@ pub async fn run(
             ProcessorOutput::Composite(player_composite_factors(store, features, id, date).await?)
         }
     })
+}
+
+/// Whether a work item's inputs are all stored now, checked the way its processor
+/// checks them but without computing anything: `Ok(None)` when it would not fail for
+/// missing data, else the reason it still would. The completeness check uses this to
+/// decide which tripped breakers to reset.
+pub async fn missing_inputs(
+    store: &impl GameDataStore,
+    work: &WorkItem,
+) -> Result<Option<String>, StoreError> {
+    let date = work.analysis_date;
+    let Some((_, id)) = work.entity_id.split_once('#') else {
+        return Ok(Some(format!("bad entity id {}", work.entity_id)));
+    };
+    let checked = match work.processor {
+        ProcessorName::TeamDefenseZoneAnalysis => {
+            recent_team_games(store, id, date).await.map(drop)
+        }
+        ProcessorName::UpcomingTeamGameContext => {
+            upcoming_team_game_context(store, id, date).await.map(drop)
+        }
+        ProcessorName::PlayerShotZoneAnalysis => {
+            match store.player_shots_before(id, date, 1).await?.first() {
+                Some(latest) => recent_team_games(store, &latest.team, date).await.map(drop),
+                None => Ok(()),
+            }
+        }
+        ProcessorName::PlayerDailyCache => player_inputs(store, id, date).await.map(drop),
+        ProcessorName::PlayerCompositeFactors => composite_inputs(store, id, date).await,
+    };
+    match checked {
+        Ok(()) => Ok(None),
+        Err(ProcessorError::Incomplete(reason)) => Ok(Some(reason)),
+        Err(ProcessorError::Store(e)) => Err(e),
+    }
+}
+
+/// The player's team (of his latest game) once its recent games are all complete.
+async fn player_inputs(
+    store: &impl GameDataStore,
+    player_lookup: &str,
+    date: NaiveDate,
+) -> Result<String, ProcessorError> {
+    let latest = store
+        .player_games_before(player_lookup, date, 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| incomplete(format!("{player_lookup} has no game before {date}")))?;
+    recent_team_games(store, &latest.team, date).await?;
+    Ok(latest.team)
+}
+
+/// The composite needs the player's form, his team's game and the opponent's defence.
+async fn composite_inputs(
+    store: &impl GameDataStore,
+    player_lookup: &str,
+    date: NaiveDate,
+) -> Result<(), ProcessorError> {
+    let team = player_inputs(store, player_lookup, date).await?;
+    let context = upcoming_team_game_context(store, &team, date).await?;
+    recent_team_games(store, &context.opponent, date).await?;
+    Ok(())
 }

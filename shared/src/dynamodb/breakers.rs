@@ -6,12 +6,13 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{batch_get, keys, s, store_err};
 use crate::StoreError;
 use crate::breaker::{
-    BreakerKey, BreakerState, BreakerStore, FailureOutcome, RETENTION_AFTER_LOCKOUT, lockout,
+    BreakerKey, BreakerResets, BreakerState, BreakerStore, FailureOutcome, ProcessorName,
+    RETENTION_AFTER_LOCKOUT, ResetOutcome, TrippedBreaker, lockout,
 };
 use crate::config::BreakerSettings;
 use crate::prediction::canonical_timestamp;
@@ -229,9 +230,15 @@ impl BreakerStore for BreakerTable {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(k)))
-            .update_expression("SET attempt_count = :zero REMOVE last_error")
+            // A success after the lockout ended also closes the breaker for good: its
+            // recorded work has just run, so the reset has nothing left to do.
+            .update_expression(
+                "SET attempt_count = :zero, circuit_breaker_tripped = :false \
+                 REMOVE last_error, tripped_date, pending_work",
+            )
             .condition_expression("attribute_exists(breaker_id)")
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
             .send()
             .await;
         match cleared {
@@ -242,6 +249,128 @@ impl BreakerStore for BreakerTable {
             {
                 Ok(())
             }
+            Err(e) => Err(store_err("UpdateItem", &self.table, e)),
+        }
+    }
+}
+
+fn is_conditional_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+/// A breaker item read from the tripped index; `None` for an item whose key does not
+/// parse (written by something else), which is skipped rather than failing the check.
+fn tripped_of(item: &HashMap<String, AttributeValue>) -> Option<TrippedBreaker> {
+    let id = item.get(keys::BREAKER_ID)?.as_s().ok()?;
+    let (processor, entity) = id.split_once('#')?;
+    let processor_name: ProcessorName =
+        serde_json::from_value(serde_json::Value::String(processor.to_string())).ok()?;
+    let analysis_date = item.get(keys::ANALYSIS_DATE)?.as_s().ok()?.parse().ok()?;
+    Some(TrippedBreaker {
+        key: BreakerKey {
+            processor_name,
+            entity_id: entity.to_string(),
+            analysis_date,
+        },
+        state: state_of(item),
+        trip_count: number(item, "trip_count"),
+        pending_work: item
+            .get("pending_work")
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default(),
+    })
+}
+
+impl BreakerResets for BreakerTable {
+    async fn tripped_on(
+        &self,
+        analysis_date: NaiveDate,
+    ) -> Result<Vec<TrippedBreaker>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TRIPPED_BY_DATE_INDEX)
+                .key_condition_expression("tripped_date = :d")
+                .expression_attribute_values(":d", s(analysis_date.to_string()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| store_err("Query", &self.table, e))?;
+            for item in page.items() {
+                match tripped_of(item) {
+                    Some(b) => found.push(b),
+                    None => {
+                        tracing::warn!(item = ?item.get(keys::BREAKER_ID), "unreadable breaker item skipped")
+                    }
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    async fn reset(
+        &self,
+        b: &TrippedBreaker,
+        now: DateTime<Utc>,
+    ) -> Result<ResetOutcome, StoreError> {
+        let reset = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&b.key)))
+            .update_expression(
+                "SET circuit_breaker_tripped = :false, attempt_count = :zero, last_reset_at = :now \
+                 REMOVE circuit_breaker_until ADD reset_count :one",
+            )
+            .condition_expression("circuit_breaker_tripped = :true AND trip_count = :trips")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":now", s(canonical_timestamp(now)))
+            .expression_attribute_values(":trips", AttributeValue::N(b.trip_count.to_string()))
+            .send()
+            .await;
+        match reset {
+            Ok(_) => Ok(ResetOutcome::Reset),
+            Err(e) if is_conditional_failure(&e) => Ok(ResetOutcome::Changed),
+            Err(e) => Err(store_err("UpdateItem", &self.table, e)),
+        }
+    }
+
+    async fn finish_reset(&self, b: &TrippedBreaker) -> Result<(), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&b.key)))
+            // Tripped again meanwhile: it stays indexed with its work for the next reset.
+            .condition_expression("circuit_breaker_tripped = :false")
+            .expression_attribute_values(":false", AttributeValue::Bool(false));
+        update = if b.pending_work.is_empty() {
+            update.update_expression("REMOVE tripped_date")
+        } else {
+            // DELETE takes out only what was enqueued.
+            update
+                .update_expression("REMOVE tripped_date DELETE pending_work :sent")
+                .expression_attribute_values(":sent", AttributeValue::Ss(b.pending_work.clone()))
+        };
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_conditional_failure(&e) => Ok(()),
             Err(e) => Err(store_err("UpdateItem", &self.table, e)),
         }
     }
