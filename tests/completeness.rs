@@ -10,11 +10,12 @@ use nba_props::breaker::{BreakerKey, BreakerResets, ProcessorName};
 use nba_props::completeness::{BACKFILL_REQUESTED, COMPLETENESS_REPORT, CompletenessReport};
 use nba_props::ingest::ProcessorMessage;
 use nba_props::nba_data::GameDay;
+use nba_props_cli::dataset::late_game;
 use nba_props_cli::dataset::week_2024_25;
 use nba_props_cli::event_source::{take_all, visible_messages};
 use nba_props_cli::local_functions::{LocalChecker, LocalProcessor};
 use nba_props_cli::provision::LocalStack;
-use nba_props_tests::{drain_processor, fresh_stack, game_to_withhold, ingest, observe_bus, send};
+use nba_props_tests::{drain_processor, fresh_stack, observe_bus, send};
 use serde_json::json;
 
 /// A week ingested with one game's box score held back, and what the test needs of it.
@@ -45,11 +46,13 @@ impl Withheld {
         )
         .await?;
         let days = week_2024_25()?;
-        let (game, _, next) = game_to_withhold(&days);
-        let game_date = days[2].date;
+        let late = late_game(&days)?;
+        let (game, game_date, next) = (late.game_id, late.game_date, late.next);
         let through = days.iter().position(|d| d.date == next).expect("in week");
         let days: Vec<GameDay> = days[..=through].to_vec();
-        ingest(&stack, &processor, &days, &BTreeSet::from([game.clone()])).await?;
+        stack
+            .ingest_days(&processor, &days, &BTreeSet::from([game.clone()]))
+            .await?;
         Ok(Self {
             stack,
             processor,

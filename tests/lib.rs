@@ -21,11 +21,6 @@ pub async fn fresh_stack(test: &str) -> Result<LocalStack> {
     LocalStack::provision(local_aws().await?, &unique_stack_name(test)).await
 }
 
-use std::collections::BTreeSet;
-
-use chrono::NaiveDate;
-use nba_props::ingest::ProcessorMessage;
-use nba_props::nba_data::GameDay;
 use nba_props::processor::ProcessorTally;
 use nba_props_cli::event_source::{DrainStats, send_bodies};
 use nba_props_cli::local_functions::LocalProcessor;
@@ -41,67 +36,6 @@ pub async fn drain_processor(
     processor: &LocalProcessor,
 ) -> Result<(DrainStats, ProcessorTally)> {
     stack.drain_processor(processor).await
-}
-
-/// Sends a day's schedule and lets the processor drain its queue (the fan-out).
-pub async fn schedule_day(
-    stack: &LocalStack,
-    p: &LocalProcessor,
-    day: &GameDay,
-) -> Result<ProcessorTally> {
-    send(
-        stack,
-        "ProcessorQueue",
-        &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
-    )
-    .await?;
-    Ok(drain_processor(stack, p).await?.1)
-}
-
-/// Ingests game days in order, as the morning schedule then the night's box scores,
-/// letting the processor drain its queue after each; `withheld` box scores are not sent.
-pub async fn ingest(
-    stack: &LocalStack,
-    p: &LocalProcessor,
-    days: &[GameDay],
-    withheld: &BTreeSet<String>,
-) -> Result<()> {
-    for day in days {
-        schedule_day(stack, p, day).await?;
-        let boxes: Vec<String> = day
-            .box_scores
-            .iter()
-            .filter(|b| !withheld.contains(&b.game_id))
-            .map(|b| ProcessorMessage::BoxScore(b.clone()).to_body())
-            .collect();
-        send(stack, "ProcessorQueue", &boxes).await?;
-        drain_processor(stack, p).await?;
-    }
-    Ok(())
-}
-
-/// A game of the week's third date whose home team plays again within `days[3..5]`,
-/// and the date it does.
-pub fn game_to_withhold(days: &[GameDay]) -> (String, Vec<String>, NaiveDate) {
-    for g in &days[2].schedule.games {
-        let next = days[3..5].iter().find(|d| {
-            d.schedule
-                .games
-                .iter()
-                .any(|n| n.home == g.home || n.away == g.home)
-        });
-        if let Some(next) = next {
-            return (
-                g.game_id.clone(),
-                vec![g.home.clone(), g.away.clone()],
-                next.date,
-            );
-        }
-    }
-    panic!(
-        "no game of {} whose home team plays again within two days",
-        days[2].date
-    )
 }
 
 /// Routes the stack's bus events matching `pattern` to a new queue of the test's (as a

@@ -11,11 +11,10 @@ use nba_props::features::FeatureSource;
 use nba_props::ingest::{ProcessorMessage, WorkItem};
 use nba_props::nba_data::PlayerGameLine;
 use nba_props::processor::BREAKER_TRIPPED;
+use nba_props_cli::dataset::late_game;
 use nba_props_cli::dataset::{week_2024_25, week_2024_25_lines, week_2024_25_teams};
 use nba_props_cli::event_source::{queue_depth, take_all};
-use nba_props_tests::{
-    drain_processor, fresh_stack, game_to_withhold, ingest, observe_bus, schedule_day, send,
-};
+use nba_props_tests::{drain_processor, fresh_stack, observe_bus, send};
 
 fn player_lines_before<'a>(
     lines: &'a [PlayerGameLine],
@@ -36,7 +35,7 @@ async fn a_real_week_yields_the_features_computed_independently_from_the_csv() -
     let stack = fresh_stack("week").await?;
     let p = stack.processor().await?;
     let days = week_2024_25()?;
-    ingest(&stack, &p, &days, &BTreeSet::new()).await?;
+    stack.ingest_days(&p, &days, &BTreeSet::new()).await?;
 
     let last = days.last().expect("a week").date;
     let lines = week_2024_25_lines()?;
@@ -172,7 +171,8 @@ async fn withheld_scenario(lockout_hours: Option<&str>) -> Result<()> {
         .unwrap_or_default();
     let p = stack.processor_with(&overrides).await?;
     let days = week_2024_25()?;
-    let (game, teams, next) = game_to_withhold(&days);
+    let late = late_game(&days)?;
+    let (game, teams, next) = (late.game_id, late.teams, late.next);
     // Through the first date after the withheld game on which its home team plays, and
     // the day after (to check an unaffected team there).
     let through = days
@@ -182,7 +182,9 @@ async fn withheld_scenario(lockout_hours: Option<&str>) -> Result<()> {
         + 1;
     let days = &days[..=through.min(days.len() - 1)];
     let started = Utc::now();
-    ingest(&stack, &p, days, &BTreeSet::from([game.clone()])).await?;
+    stack
+        .ingest_days(&p, days, &BTreeSet::from([game.clone()]))
+        .await?;
     let finished = Utc::now();
 
     // THEN the affected teams' next analysis date has tripped breakers, with the
@@ -354,7 +356,7 @@ async fn an_expired_breaker_that_still_exists_reads_closed() -> Result<()> {
     let stack = fresh_stack("expired").await?;
     let p = stack.processor().await?;
     let days = week_2024_25()?;
-    ingest(&stack, &p, &days[..2], &BTreeSet::new()).await?;
+    stack.ingest_days(&p, &days[..2], &BTreeSet::new()).await?;
     let team = &days[1].schedule.games[0].home;
     let key = BreakerKey {
         processor_name: ProcessorName::UpcomingTeamGameContext,
@@ -408,17 +410,17 @@ async fn ten_concurrent_failures_count_ten_and_trip_once() -> Result<()> {
 
     // GIVEN a date whose previous day's games have no box score
     let days = week_2024_25()?;
-    ingest(
-        &stack,
-        &p,
-        &days[..1],
-        &days[0]
-            .box_scores
-            .iter()
-            .map(|b| b.game_id.clone())
-            .collect(),
-    )
-    .await?;
+    stack
+        .ingest_days(
+            &p,
+            &days[..1],
+            &days[0]
+                .box_scores
+                .iter()
+                .map(|b| b.game_id.clone())
+                .collect(),
+        )
+        .await?;
     let team = &days[0].schedule.games[0].home;
     let work = WorkItem {
         processor: ProcessorName::TeamDefenseZoneAnalysis,
@@ -476,7 +478,7 @@ async fn malformed_ingest_messages_fail_alone_and_reach_the_dead_letter_queue() 
     let p = stack.processor().await?;
     let days = week_2024_25()?;
     let day = &days[0];
-    schedule_day(&stack, &p, day).await?;
+    stack.schedule_day(&p, day).await?;
 
     let valid: Vec<String> = day
         .box_scores
@@ -521,11 +523,10 @@ async fn box_scores_arrive_through_the_bus_and_reingestion_is_idempotent() -> Re
     let p = stack.processor().await?;
     let days = week_2024_25()?;
     let day = &days[0];
-    schedule_day(&stack, &p, day).await?;
+    stack.schedule_day(&p, day).await?;
 
     // WHEN a box score is published on the bus, three times, then an older and a newer
     // correction
-    let events = aws_sdk_eventbridge::Client::new(&stack.endpoints.moto_config().await);
     let original = day.box_scores[0].clone();
     let mut older = original.clone();
     older.updated_at -= Duration::hours(1);
@@ -534,20 +535,7 @@ async fn box_scores_arrive_through_the_bus_and_reingestion_is_idempotent() -> Re
     newer.updated_at += Duration::hours(1);
     newer.players[0].ast += 1;
     for b in [&original, &original, &original, &older, &newer] {
-        let mut detail = serde_json::to_value(b)?;
-        detail.as_object_mut().expect("object").remove("kind");
-        events
-            .put_events()
-            .entries(
-                aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-                    .event_bus_name(&p.config.event_bus_name)
-                    .source(nba_props::ingest::INGEST_SOURCE)
-                    .detail_type(nba_props::ingest::BOX_SCORE_DETAIL_TYPE)
-                    .detail(detail.to_string())
-                    .build(),
-            )
-            .send()
-            .await?;
+        stack.publish_box_score(b).await?;
         drain_processor(&stack, &p).await?;
     }
     // THEN the rule routed them to the processor; only the first and the newer were stored
@@ -599,7 +587,7 @@ async fn shot_zones_are_computed_from_the_2023_24_shot_file() -> Result<()> {
     let p = stack.processor().await?;
     let mut failed = 0;
     for (day, charts) in &days {
-        failed += schedule_day(&stack, &p, day).await?.work_failed;
+        failed += stack.schedule_day(&p, day).await?.work_failed;
         let mut bodies: Vec<String> = day
             .box_scores
             .iter()

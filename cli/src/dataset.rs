@@ -312,3 +312,42 @@ pub fn write_fixtures(
     nba_data::write_main_lines(&lines, File::create(out.join("main_lines.csv"))?)?;
     Ok(())
 }
+
+/// A game whose box score is held back to show late data: one of a week's third date
+/// whose home team plays again within the next two dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateGame {
+    /// NBA game id.
+    pub game_id: String,
+    /// Its date.
+    pub game_date: NaiveDate,
+    /// Home then away team.
+    pub teams: Vec<String>,
+    /// The first later date on which the home team plays: its breakers trip there.
+    pub next: NaiveDate,
+}
+
+/// Picks the [`LateGame`] of game days in date order (at least five of them).
+pub fn late_game(days: &[GameDay]) -> Result<LateGame> {
+    anyhow::ensure!(days.len() >= 5, "need five game days, got {}", days.len());
+    for g in &days[2].schedule.games {
+        let next = days[3..5].iter().find(|d| {
+            d.schedule
+                .games
+                .iter()
+                .any(|n| n.home == g.home || n.away == g.home)
+        });
+        if let Some(next) = next {
+            return Ok(LateGame {
+                game_id: g.game_id.clone(),
+                game_date: days[2].date,
+                teams: vec![g.home.clone(), g.away.clone()],
+                next: next.date,
+            });
+        }
+    }
+    anyhow::bail!(
+        "no game of {} whose home team plays again within two days",
+        days[2].date
+    )
+}

@@ -272,8 +272,8 @@ pub async fn send_bodies(
     Ok(())
 }
 
-/// Messages visible plus in flight on a queue (approximate, as SQS reports).
-pub async fn queue_depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> Result<u64> {
+/// (visible, in flight) messages of a queue, approximate as SQS reports them.
+async fn queue_counts(client: &aws_sdk_sqs::Client, queue_url: &str) -> Result<(u64, u64)> {
     use aws_sdk_sqs::types::QueueAttributeName as A;
     let attrs = client
         .get_queue_attributes()
@@ -291,27 +291,23 @@ pub async fn queue_depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> Resul
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    Ok(n(A::ApproximateNumberOfMessages) + n(A::ApproximateNumberOfMessagesNotVisible))
+    Ok((
+        n(A::ApproximateNumberOfMessages),
+        n(A::ApproximateNumberOfMessagesNotVisible),
+    ))
+}
+
+/// Messages visible plus in flight on a queue (approximate, as SQS reports).
+pub async fn queue_depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> Result<u64> {
+    let (visible, in_flight) = queue_counts(client, queue_url).await?;
+    Ok(visible + in_flight)
 }
 
 /// Messages of a queue that a receive would get now (not those in flight). moto's count
 /// of in-flight messages can include ones already settled when deletes, visibility
 /// changes and sends race on one queue, so "was anything sent" is asked this way.
 pub async fn visible_messages(client: &aws_sdk_sqs::Client, queue_url: &str) -> Result<u64> {
-    use aws_sdk_sqs::types::QueueAttributeName as A;
-    let attrs = client
-        .get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(A::ApproximateNumberOfMessages)
-        .send()
-        .await
-        .context("GetQueueAttributes")?
-        .attributes
-        .unwrap_or_default();
-    Ok(attrs
-        .get(&A::ApproximateNumberOfMessages)
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0))
+    Ok(queue_counts(client, queue_url).await?.0)
 }
 
 /// Receives and deletes every visible message of a queue; returns their bodies (for

@@ -1,9 +1,11 @@
 //! Local tooling for nba-props-serverless: the local AWS stand-ins, provisioning from
 //! `infra/template.yaml`, an SQS event-source poller, the real-data fixtures and the
-//! local replay. Used by the `nba-props` binary, the integration tests and the benches.
+//! local replay (the writer on a season's slates, then late data healed by the
+//! completeness check). Used by the `nba-props` binary, the integration tests and the benches.
 
 pub mod dataset;
 pub mod event_source;
+pub mod late_data;
 pub mod local_aws;
 pub mod local_functions;
 pub mod provision;

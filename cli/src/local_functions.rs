@@ -13,7 +13,12 @@ use nba_props::prediction_writer::{PredictionWriter, WriterTally};
 use nba_props::processor::{Processor, ProcessorTally};
 use nba_props::sqs::Queues;
 
-use crate::event_source::{DrainStats, SqsEventSource};
+use std::collections::BTreeSet;
+
+use nba_props::ingest::{BoxScore, ProcessorMessage};
+use nba_props::nba_data::GameDay;
+
+use crate::event_source::{DrainStats, SqsEventSource, send_bodies};
 use crate::provision::LocalStack;
 
 /// The prediction writer wired to a local stack, with its parts exposed for tests.
@@ -180,6 +185,79 @@ impl LocalStack {
             })
             .await?;
         Ok((stats, tally.into_inner()))
+    }
+
+    /// Sends a day's schedule to the processor queue and lets the processor drain it
+    /// (storing it and running the fan-out).
+    pub async fn schedule_day(&self, p: &LocalProcessor, day: &GameDay) -> Result<ProcessorTally> {
+        let body = ProcessorMessage::Schedule(day.schedule.clone()).to_body();
+        send_bodies(
+            &self.sqs().await,
+            &self.queue_url("ProcessorQueue")?,
+            &[body],
+        )
+        .await?;
+        Ok(self.drain_processor(p).await?.1)
+    }
+
+    /// Ingests game days in order, as the morning schedule then the night's box scores,
+    /// letting the processor drain its queue after each; `withheld` box scores (by game
+    /// id) are not sent. Returns what the processor did.
+    pub async fn ingest_days(
+        &self,
+        p: &LocalProcessor,
+        days: &[GameDay],
+        withheld: &BTreeSet<String>,
+    ) -> Result<ProcessorTally> {
+        let mut tally = ProcessorTally::default();
+        for day in days {
+            tally += self.schedule_day(p, day).await?;
+            let boxes: Vec<String> = day
+                .box_scores
+                .iter()
+                .filter(|b| !withheld.contains(&b.game_id))
+                .map(|b| ProcessorMessage::BoxScore(b.clone()).to_body())
+                .collect();
+            send_bodies(
+                &self.sqs().await,
+                &self.queue_url("ProcessorQueue")?,
+                &boxes,
+            )
+            .await?;
+            tally += self.drain_processor(p).await?.1;
+        }
+        Ok(tally)
+    }
+
+    /// Publishes a box score on the stack's bus as a scraper would (source
+    /// `nba-props.ingest`, detail-type `Box Score`); the template's rule routes it to
+    /// the processor queue.
+    pub async fn publish_box_score(&self, box_score: &BoxScore) -> Result<()> {
+        let mut detail = serde_json::to_value(box_score)?;
+        if let Some(o) = detail.as_object_mut() {
+            o.remove("kind");
+        }
+        let env = self.function_env("processor")?;
+        let bus = env
+            .get(nba_props::config::vars::EVENT_BUS_NAME)
+            .ok_or_else(|| anyhow!("the processor has no bus"))?;
+        let out = aws_sdk_eventbridge::Client::new(&self.endpoints.moto_config().await)
+            .put_events()
+            .entries(
+                aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                    .event_bus_name(bus)
+                    .source(nba_props::ingest::INGEST_SOURCE)
+                    .detail_type(nba_props::ingest::BOX_SCORE_DETAIL_TYPE)
+                    .detail(detail.to_string())
+                    .build(),
+            )
+            .send()
+            .await?;
+        anyhow::ensure!(
+            out.failed_entry_count == 0,
+            "PutEvents refused the box score"
+        );
+        Ok(())
     }
 
     /// An SQS client for this stack.

@@ -29,6 +29,10 @@ enum Command {
         /// Only these game dates (default: every date with prop lines).
         #[arg(long = "date")]
         dates: Vec<NaiveDate>,
+        /// Skip part two (a late box score through the processor, healed by the 06:00
+        /// completeness check).
+        #[arg(long)]
+        no_late_data: bool,
     },
     /// Start the local servers, print the variables that point the SDK at them, and
     /// keep them running until Ctrl-C.
@@ -59,7 +63,11 @@ enum Command {
 async fn main() -> Result<()> {
     tracing_subscriber_init();
     match Cli::parse().command {
-        Command::Replay { data, dates } => {
+        Command::Replay {
+            data,
+            dates,
+            no_late_data,
+        } => {
             let data = match data {
                 Some(dir) if !dir.join("season-2025-26").exists() => {
                     bail!(
@@ -78,7 +86,12 @@ async fn main() -> Result<()> {
             let stack =
                 LocalStack::provision(&local.endpoints, &unique_stack_name("replay")).await?;
             println!("provisioned stack {} from infra/template.yaml", stack.name);
+            println!("\n== part 1: the prediction writer on real slates ==");
             nba_props_cli::replay::run(&stack, &data, &dates, &mut std::io::stdout()).await?;
+            if !no_late_data {
+                println!("\n== part 2: a late box score, healed by the morning check ==");
+                nba_props_cli::late_data::run(&stack, &mut std::io::stdout()).await?;
+            }
         }
         Command::LocalAws => {
             let local = LocalAws::start().await?;

@@ -1,10 +1,11 @@
-//! The local pipeline on real data: the main job of `nba-props replay`.
+//! The local pipeline on real data, part one of `nba-props replay`: the prediction
+//! writer on a season's slates with their real prop lines.
 //!
-//! Today the pipeline's stages up to the features are computed in process from the
-//! game logs (the processor is the next issue); from there on it is the real path:
-//! prediction requests go through the template's SQS queue to the prediction writer,
-//! which writes DynamoDB Local. Every request is then delivered a second time, as SQS
-//! may do, to show that nothing changes.
+//! Features are computed in process from the game logs here (quick, and the writer is
+//! what this part shows); the processor path is part two, [`crate::late_data`]. From
+//! the features on it is the real path: prediction requests go through the template's
+//! SQS queue to the prediction writer, which writes DynamoDB Local. Every request is
+//! then delivered a second time, as SQS may do, to show that nothing changes.
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -564,32 +564,26 @@ mod tests {
 
     #[test]
     fn the_default_date_is_yesterday_in_new_york_across_dst_changes() {
-        // 06:00 EST on 2025-03-09 is 11:00 UTC; clocks spring forward at 02:00 that day.
-        assert_eq!(
-            default_game_date(at("2025-03-09T11:00:00Z")),
-            date("2025-03-08")
-        );
-        // 06:00 EST on 2025-11-02, after the fall-back at 02:00 EDT (06:00 UTC).
-        assert_eq!(
-            default_game_date(at("2025-11-02T11:00:00Z")),
-            date("2025-11-01")
-        );
-        // An ordinary winter day: 06:00 EST = 11:00 UTC.
-        assert_eq!(
-            default_game_date(at("2025-01-15T11:00:00Z")),
-            date("2025-01-14")
-        );
-        // An ordinary summer day: 06:00 EDT = 10:00 UTC.
-        assert_eq!(
-            default_game_date(at("2025-07-15T10:00:00Z")),
-            date("2025-07-14")
-        );
-        // Late evening in New York is already the next day in UTC: still that day's
-        // yesterday, not UTC's.
-        assert_eq!(
-            default_game_date(at("2025-11-05T03:30:00Z")),
-            date("2025-11-03")
-        );
+        let cases = [
+            // 06:00 EDT on 2025-03-09 (clocks sprang forward at 02:00) is 10:00 UTC.
+            ("2025-03-09T10:00:00Z", "2025-03-08"),
+            // 06:00 EST on 2025-11-02 (clocks fell back at 02:00 EDT) is 11:00 UTC.
+            ("2025-11-02T11:00:00Z", "2025-11-01"),
+            // Ordinary days: 06:00 EST = 11:00 UTC, 06:00 EDT = 10:00 UTC.
+            ("2025-01-15T11:00:00Z", "2025-01-14"),
+            ("2025-07-15T10:00:00Z", "2025-07-14"),
+            // Late evening in New York is already the next day in UTC: still New York's
+            // yesterday, not UTC's.
+            ("2025-11-05T03:30:00Z", "2025-11-03"),
+            // Around midnight on the DST days themselves (EST, then EDT).
+            ("2025-03-09T04:30:00Z", "2025-03-07"),
+            ("2025-03-09T05:30:00Z", "2025-03-08"),
+            ("2025-11-02T03:30:00Z", "2025-10-31"),
+            ("2025-11-02T05:30:00Z", "2025-11-01"),
+        ];
+        for (run_at, expected) in cases {
+            assert_eq!(default_game_date(at(run_at)), date(expected), "{run_at}");
+        }
     }
 
     #[test]

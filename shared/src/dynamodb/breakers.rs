@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{batch_get, keys, s, store_err};
+use super::{batch_get, is_conditional_failure, keys, s, store_err};
 use crate::StoreError;
 use crate::breaker::{
     BreakerKey, BreakerResets, BreakerState, BreakerStore, FailureOutcome, ProcessorName,
@@ -192,12 +192,7 @@ impl BreakerStore for BreakerTable {
             .await;
         match tripped {
             Ok(_) => Ok(FailureOutcome::Tripped { attempts, until }),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(FailureOutcome::AlreadyOpen { attempts })
-            }
+            Err(e) if is_conditional_failure(&e) => Ok(FailureOutcome::AlreadyOpen { attempts }),
             Err(e) => Err(store_err("UpdateItem", &self.table, e)),
         }
     }
@@ -243,24 +238,10 @@ impl BreakerStore for BreakerTable {
             .await;
         match cleared {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if is_conditional_failure(&e) => Ok(()),
             Err(e) => Err(store_err("UpdateItem", &self.table, e)),
         }
     }
-}
-
-fn is_conditional_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
 /// A breaker item read from the tripped index; `None` for an item whose key does not

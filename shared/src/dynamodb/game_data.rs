@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{keys, s, store_err};
+use super::{is_conditional_failure, keys, s, store_err};
 use crate::StoreError;
 use crate::game_data::{
     BoxScoreOutcome, BoxScoreRejected, GameDataStore, GameStatus, PlayerGame, PlayerShotGame,
@@ -407,12 +407,7 @@ impl GameDataStore for GameDataTable {
             .await;
         match marked {
             Ok(_) => Ok(BoxScoreOutcome::Stored),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(BoxScoreOutcome::Stale)
-            }
+            Err(e) if is_conditional_failure(&e) => Ok(BoxScoreOutcome::Stale),
             Err(e) => Err(store_err("UpdateItem", &self.table, e).into()),
         }
     }

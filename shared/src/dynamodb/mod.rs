@@ -78,6 +78,16 @@ pub(crate) fn store_err(op: &str, table: &str, e: impl std::error::Error + 'stat
     StoreError::new(format!("{op} {table}"), DisplayErrorContext(e))
 }
 
+/// Whether a DynamoDB call failed only because its condition did not hold.
+pub(crate) fn is_conditional_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -103,6 +113,13 @@ impl RequestCounter {
     /// All requests so far.
     pub fn total(&self) -> u64 {
         self.snapshot().values().sum()
+    }
+
+    /// Starts counting from zero again.
+    pub fn reset(&self) {
+        if let Ok(mut c) = self.counts.lock() {
+            c.clear();
+        }
     }
 }
 
