@@ -334,6 +334,14 @@ async fn the_late_box_score_heals_the_cascade_end_to_end() -> Result<()> {
         .collect();
     assert_eq!(keys.len(), after.len(), "one item per key");
 
+    // AND every check read through keys and the index only, never a Scan
+    let used: BTreeSet<String> = w.checker.requests.snapshot().into_keys().collect();
+    assert_eq!(
+        used,
+        BTreeSet::from(["Query".to_string(), "UpdateItem".to_string()]),
+        "the checker's DynamoDB requests"
+    );
+
     // AND a second check finds nothing more to do
     let again = w.check(json!({})).await?;
     assert_eq!(

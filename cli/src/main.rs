@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use nba_props::config::WriterConfig;
+use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
 use nba_props_cli::dataset::{self, Dataset};
 use nba_props_cli::local_aws::LocalAws;
 use nba_props_cli::provision::{LocalStack, unique_stack_name};
@@ -37,7 +37,8 @@ enum Command {
     /// Start the local servers, print the variables that point the SDK at them, and
     /// keep them running until Ctrl-C.
     LocalAws,
-    /// Print the configuration a function would run with, from the environment.
+    /// Print the configuration each function would run with, from the environment
+    /// (fails if any function's configuration is missing or invalid).
     Config,
     /// Cut the committed fixtures from the full data.
     Fixtures {
@@ -101,10 +102,35 @@ async fn main() -> Result<()> {
             eprintln!("local AWS is up; Ctrl-C stops it");
             tokio::signal::ctrl_c().await?;
         }
-        Command::Config => match WriterConfig::from_env() {
-            Ok(cfg) => println!("prediction-writer:\n{cfg}"),
-            Err(e) => bail!("prediction-writer configuration: {e}"),
-        },
+        Command::Config => {
+            let configs = [
+                (
+                    "prediction-writer",
+                    WriterConfig::from_env().map(|c| c.to_string()),
+                ),
+                (
+                    "processor",
+                    ProcessorConfig::from_env().map(|c| c.to_string()),
+                ),
+                (
+                    "completeness-checker",
+                    CheckerConfig::from_env().map(|c| c.to_string()),
+                ),
+            ];
+            let mut failed = Vec::new();
+            for (function, config) in configs {
+                match config {
+                    Ok(text) => println!("{function}:\n{text}\n"),
+                    Err(e) => {
+                        println!("{function}: {e}\n");
+                        failed.push(function);
+                    }
+                }
+            }
+            if !failed.is_empty() {
+                bail!("not configured: {}", failed.join(", "));
+            }
+        }
         Command::Fixtures {
             data,
             out,

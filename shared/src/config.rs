@@ -288,15 +288,65 @@ impl CheckerConfig {
     }
 }
 
+/// Writes `NAME=value` lines, the form `nba-props config` prints.
+fn write_vars(f: &mut fmt::Formatter<'_>, vars: &[(&str, &dyn fmt::Display)]) -> fmt::Result {
+    for (i, (name, value)) in vars.iter().enumerate() {
+        if i > 0 {
+            writeln!(f)?;
+        }
+        write!(f, "{name}={value}")?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for WriterConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}={}", vars::PREDICTIONS_TABLE, self.predictions_table)?;
-        writeln!(f, "{}={}", vars::FEATURES_TABLE, self.features_table)?;
-        writeln!(f, "{}={}", vars::MODEL_VERSION, self.model_version)?;
-        writeln!(f, "{}={}", vars::METRICS_NAMESPACE, self.metrics_namespace)?;
-        writeln!(f, "{}={}", vars::WRITE_CONCURRENCY, self.write_concurrency)?;
-        writeln!(f, "{}={}", vars::LOCKOUT_HOURS, self.breaker.lockout_hours)?;
-        write!(f, "{}={}", vars::MAX_ATTEMPTS, self.breaker.max_attempts)
+        write_vars(
+            f,
+            &[
+                (vars::PREDICTIONS_TABLE, &self.predictions_table),
+                (vars::FEATURES_TABLE, &self.features_table),
+                (vars::MODEL_VERSION, &self.model_version),
+                (vars::METRICS_NAMESPACE, &self.metrics_namespace),
+                (vars::WRITE_CONCURRENCY, &self.write_concurrency),
+                (vars::LOCKOUT_HOURS, &self.breaker.lockout_hours),
+                (vars::MAX_ATTEMPTS, &self.breaker.max_attempts),
+            ],
+        )
+    }
+}
+
+impl fmt::Display for ProcessorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_vars(
+            f,
+            &[
+                (vars::GAME_DATA_TABLE, &self.game_data_table),
+                (vars::FEATURES_TABLE, &self.features_table),
+                (vars::BREAKERS_TABLE, &self.breakers_table),
+                (vars::PROCESSOR_QUEUE_URL, &self.processor_queue_url),
+                (vars::PREDICTION_QUEUE_URL, &self.prediction_queue_url),
+                (vars::EVENT_BUS_NAME, &self.event_bus_name),
+                (vars::METRICS_NAMESPACE, &self.metrics_namespace),
+                (vars::LOCKOUT_HOURS, &self.breaker.lockout_hours),
+                (vars::MAX_ATTEMPTS, &self.breaker.max_attempts),
+            ],
+        )
+    }
+}
+
+impl fmt::Display for CheckerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_vars(
+            f,
+            &[
+                (vars::GAME_DATA_TABLE, &self.game_data_table),
+                (vars::BREAKERS_TABLE, &self.breakers_table),
+                (vars::PROCESSOR_QUEUE_URL, &self.processor_queue_url),
+                (vars::EVENT_BUS_NAME, &self.event_bus_name),
+                (vars::METRICS_NAMESPACE, &self.metrics_namespace),
+            ],
+        )
     }
 }
 
