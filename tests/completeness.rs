@@ -10,12 +10,12 @@ use nba_props::breaker::{BreakerKey, BreakerResets, ProcessorName};
 use nba_props::completeness::{BACKFILL_REQUESTED, COMPLETENESS_REPORT, CompletenessReport};
 use nba_props::ingest::ProcessorMessage;
 use nba_props::nba_data::GameDay;
-use nba_props_cli::dataset::late_game;
 use nba_props_cli::dataset::week_2024_25;
+use nba_props_cli::dataset::{LateGame, late_game};
 use nba_props_cli::event_source::{take_all, visible_messages};
 use nba_props_cli::local_functions::{LocalChecker, LocalProcessor};
 use nba_props_cli::provision::LocalStack;
-use nba_props_tests::{drain_processor, fresh_stack, observe_bus, send};
+use nba_props_tests::{drain_processor, fresh_stack, observe_bus};
 use serde_json::json;
 
 /// A week ingested with one game's box score held back, and what the test needs of it.
@@ -24,11 +24,8 @@ struct Withheld {
     processor: LocalProcessor,
     checker: LocalChecker,
     days: Vec<GameDay>,
-    /// The withheld game and its date.
-    game: String,
-    game_date: NaiveDate,
-    /// The first date after it on which its home team plays (where breakers trip).
-    next: NaiveDate,
+    /// The withheld game, its date and the date its breakers trip.
+    late: LateGame,
     /// Events the checker publishes, routed to a queue of the test's.
     observer: String,
 }
@@ -47,32 +44,23 @@ impl Withheld {
         .await?;
         let days = week_2024_25()?;
         let late = late_game(&days)?;
-        let (game, game_date, next) = (late.game_id, late.game_date, late.next);
-        let through = days.iter().position(|d| d.date == next).expect("in week");
-        let days: Vec<GameDay> = days[..=through].to_vec();
+        let days: Vec<GameDay> = late.days_through_next(&days).to_vec();
         stack
-            .ingest_days(&processor, &days, &BTreeSet::from([game.clone()]))
+            .ingest_days(&processor, &days, &BTreeSet::from([late.game_id.clone()]))
             .await?;
         Ok(Self {
             stack,
             processor,
             checker,
             days,
-            game,
-            game_date,
-            next,
+            late,
             observer,
         })
     }
 
-    /// The checker's input for the morning after `next - 1`, looking back to the
-    /// withheld game's date.
+    /// The morning check's input covering the withheld game, with `extra` fields.
     fn input(&self, extra: serde_json::Value) -> serde_json::Value {
-        let game_date = self.next - Duration::days(1);
-        let mut input = json!({
-            "game_date": game_date.to_string(),
-            "lookback_days": (game_date - self.game_date).num_days(),
-        });
+        let mut input = self.late.morning_check_input();
         for (k, v) in extra.as_object().expect("object") {
             input[k] = v.clone();
         }
@@ -87,8 +75,8 @@ impl Withheld {
     /// from the index, as stored.
     async fn tripped(&self) -> Result<BTreeMap<BreakerKey, HashMap<String, AttributeValue>>> {
         let mut out = BTreeMap::new();
-        let mut date = self.game_date;
-        while date <= self.next {
+        let mut date = self.late.game_date;
+        while date <= self.late.next {
             for b in self.processor.breakers.tripped_on(date).await? {
                 let item = self
                     .processor
@@ -141,10 +129,8 @@ impl Withheld {
 
     fn box_score(&self) -> String {
         let b = self
-            .days
-            .iter()
-            .flat_map(|d| &d.box_scores)
-            .find(|b| b.game_id == self.game)
+            .late
+            .box_score(&self.days)
             .expect("the withheld box score is in the data");
         ProcessorMessage::BoxScore(b.clone()).to_body()
     }
@@ -169,11 +155,11 @@ async fn while_the_box_score_is_missing_nothing_is_reset_and_its_backfill_is_req
     let report = w.check(json!({})).await?;
 
     // THEN the game is reported missing, nothing is reset or enqueued
-    assert_eq!(report.missing_games, vec![w.game.clone()]);
+    assert_eq!(report.missing_games, vec![w.late.game_id.clone()]);
     let expected: u32 = w
         .days
         .iter()
-        .filter(|d| d.date >= w.game_date && d.date < w.next)
+        .filter(|d| d.date >= w.late.game_date && d.date < w.late.next)
         .map(|d| d.schedule.games.len() as u32)
         .sum();
     assert_eq!(report.games_expected, expected);
@@ -196,20 +182,20 @@ async fn while_the_box_score_is_missing_nothing_is_reset_and_its_backfill_is_req
         .map(|(_, d)| d)
         .collect();
     assert_eq!(backfills.len(), 1, "{published:?}");
-    assert_eq!(backfills[0]["game_id"], w.game.as_str());
-    assert_eq!(backfills[0]["game_date"], w.game_date.to_string());
+    assert_eq!(backfills[0]["game_id"], w.late.game_id.as_str());
+    assert_eq!(backfills[0]["game_date"], w.late.game_date.to_string());
     let reports: Vec<&serde_json::Value> = published
         .iter()
         .filter(|(t, _)| t == COMPLETENESS_REPORT)
         .map(|(_, d)| d)
         .collect();
     assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0]["missing_games"], json!([w.game]));
+    assert_eq!(reports[0]["missing_games"], json!([w.late.game_id]));
     assert_eq!(reports[0]["circuit_breakers_reset"], 0);
     assert!(
         reports[0]["summary"]
             .as_str()
-            .is_some_and(|s| s.contains(&w.game)),
+            .is_some_and(|s| s.contains(&w.late.game_id)),
         "{}",
         reports[0]
     );
@@ -234,7 +220,7 @@ async fn the_late_box_score_heals_the_cascade_end_to_end() -> Result<()> {
     let players: BTreeSet<String> = tripped
         .keys()
         .filter(|k| {
-            k.processor_name == ProcessorName::PlayerDailyCache && k.analysis_date == w.next
+            k.processor_name == ProcessorName::PlayerDailyCache && k.analysis_date == w.late.next
         })
         .map(|k| k.entity_id.trim_start_matches("player#").to_string())
         .collect();
@@ -247,14 +233,14 @@ async fn the_late_box_score_heals_the_cascade_end_to_end() -> Result<()> {
     let predicted = |preds: &[nba_props::prediction::Prediction], player: &str| {
         preds.iter().filter(|p| p.player_lookup == player).count()
     };
-    let before = writer.predictions.for_game_date(w.next).await?;
+    let before = writer.predictions.for_game_date(w.late.next).await?;
     assert!(!before.is_empty(), "unaffected players were predicted");
     for player in &players {
         assert_eq!(predicted(&before, player), 0, "{player} was locked out");
     }
 
     // WHEN the late box score arrives
-    send(&w.stack, "ProcessorQueue", &[w.box_score()]).await?;
+    w.stack.send("ProcessorQueue", &[w.box_score()]).await?;
     let (_, tally) = drain_processor(&w.stack, &w.processor).await?;
     assert_eq!(tally.box_scores_stored, 1);
 
@@ -320,7 +306,7 @@ async fn the_late_box_score_heals_the_cascade_end_to_end() -> Result<()> {
     assert_eq!((tally.work_skipped, tally.breakers_tripped), (0, 0));
     let (_, written) = w.stack.drain_writer(&writer).await?;
     assert!(written.created > 0, "{written:?}");
-    let after = writer.predictions.for_game_date(w.next).await?;
+    let after = writer.predictions.for_game_date(w.late.next).await?;
     for player in &players {
         assert_eq!(
             predicted(&after, player),

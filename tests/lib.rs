@@ -22,13 +22,8 @@ pub async fn fresh_stack(test: &str) -> Result<LocalStack> {
 }
 
 use nba_props::processor::ProcessorTally;
-use nba_props_cli::event_source::{DrainStats, send_bodies};
+use nba_props_cli::event_source::DrainStats;
 use nba_props_cli::local_functions::LocalProcessor;
-
-/// Sends bodies to a queue of the stack (by logical id).
-pub async fn send(stack: &LocalStack, queue: &str, bodies: &[String]) -> Result<()> {
-    send_bodies(&stack.sqs().await, &stack.queue_url(queue)?, bodies).await
-}
 
 /// Lets the processor drain its queue (see `LocalStack::drain_processor`).
 pub async fn drain_processor(
@@ -50,22 +45,8 @@ pub async fn observe_bus(
     static OBSERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = OBSERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("{}-observer-{n}", stack.name);
-    let observer = sqs
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await?
-        .queue_url
-        .ok_or_else(|| anyhow::anyhow!("no queue url"))?;
-    let observer_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&observer)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await?
-        .attributes
-        .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .ok_or_else(|| anyhow::anyhow!("no queue arn"))?;
+    let (observer, observer_arn) =
+        nba_props_cli::provision::create_queue(&sqs, &name, Default::default()).await?;
     events
         .put_rule()
         .name(&name)

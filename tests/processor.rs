@@ -14,7 +14,7 @@ use nba_props::processor::BREAKER_TRIPPED;
 use nba_props_cli::dataset::late_game;
 use nba_props_cli::dataset::{week_2024_25, week_2024_25_lines, week_2024_25_teams};
 use nba_props_cli::event_source::{queue_depth, take_all};
-use nba_props_tests::{drain_processor, fresh_stack, observe_bus, send};
+use nba_props_tests::{drain_processor, fresh_stack, observe_bus};
 
 fn player_lines_before<'a>(
     lines: &'a [PlayerGameLine],
@@ -263,12 +263,8 @@ async fn withheld_scenario(lockout_hours: Option<&str>) -> Result<()> {
 
     // WHEN the same work is delivered again, THEN it is skipped and recorded, not run
     let before = p.breakers.get_item(&player_key).await?.expect("breaker");
-    let work = WorkItem {
-        processor: player_key.processor_name,
-        entity_id: player_key.entity_id.clone(),
-        analysis_date: next,
-    };
-    send(&stack, "ProcessorQueue", &[work.to_body()]).await?;
+    let work = WorkItem::for_breaker(&player_key);
+    stack.send("ProcessorQueue", &[work.to_body()]).await?;
     let (stats, tally) = drain_processor(&stack, &p).await?;
     assert_eq!(
         (
@@ -503,7 +499,7 @@ async fn malformed_ingest_messages_fail_alone_and_reach_the_dead_letter_queue() 
     ];
     let mut bodies = valid.clone();
     bodies.extend(malformed.iter().cloned());
-    send(&stack, "ProcessorQueue", &bodies).await?;
+    stack.send("ProcessorQueue", &bodies).await?;
     let (_, tally) = drain_processor(&stack, &p).await?;
 
     // THEN every valid box score was stored once and every bad message is dead-lettered
@@ -598,7 +594,7 @@ async fn shot_zones_are_computed_from_the_2023_24_shot_file() -> Result<()> {
                 .iter()
                 .map(|c| ProcessorMessage::ShotChart(c.clone()).to_body()),
         );
-        send(&stack, "ProcessorQueue", &bodies).await?;
+        stack.send("ProcessorQueue", &bodies).await?;
         failed += drain_processor(&stack, &p).await?.1.work_failed;
     }
     // Players known from shot charts only get shot-zone work: nothing fails for them.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
 use nba_props::features::{PlayerGameFeatures, compute_game_features};
-use nba_props::ingest::ShotChart;
+use nba_props::ingest::{BoxScore, ShotChart};
 use nba_props::nba_data::{self, GameDay, MainLine, PlayerGameLine};
 use nba_props::prediction::{Market, PredictionRequest};
 
@@ -325,6 +325,34 @@ pub struct LateGame {
     pub teams: Vec<String>,
     /// The first later date on which the home team plays: its breakers trip there.
     pub next: NaiveDate,
+}
+
+impl LateGame {
+    /// The game days up to and including `next`, where its breakers trip.
+    pub fn days_through_next<'a>(&self, days: &'a [GameDay]) -> &'a [GameDay] {
+        let end = days
+            .iter()
+            .position(|d| d.date == self.next)
+            .map_or(days.len(), |i| i + 1);
+        &days[..end]
+    }
+
+    /// The completeness check of the morning before `next`, looking back to the late
+    /// game's date: the window that covers both the game and the breakers it trips.
+    pub fn morning_check_input(&self) -> serde_json::Value {
+        let game_date = self.next - chrono::Duration::days(1);
+        serde_json::json!({
+            "game_date": game_date,
+            "lookback_days": (game_date - self.game_date).num_days(),
+        })
+    }
+
+    /// Its box score (the one held back), if the days have it.
+    pub fn box_score<'a>(&self, days: &'a [GameDay]) -> Option<&'a BoxScore> {
+        days.iter()
+            .flat_map(|d| &d.box_scores)
+            .find(|b| b.game_id == self.game_id)
+    }
 }
 
 /// Picks the [`LateGame`] of game days in date order (at least five of them).

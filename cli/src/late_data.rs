@@ -12,43 +12,19 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use chrono::Duration;
 use nba_props::breaker::ProcessorName;
-use nba_props::completeness::{CheckRequest, CompletenessReport};
 
 use crate::dataset::{late_game, week_2024_25};
 use crate::provision::LocalStack;
 
-/// What the late-data replay did, for tests and the README.
-#[derive(Debug, Clone)]
-pub struct LateDataSummary {
-    /// Breakers tripped while the box score was missing.
-    pub breakers_tripped: u64,
-    /// The check while the box score was still missing.
-    pub while_missing: CompletenessReport,
-    /// The check after it arrived.
-    pub after_arrival: CompletenessReport,
-    /// Players locked out of the date their team played next.
-    pub players_locked_out: usize,
-    /// Of those, how many have their three predictions after the reset.
-    pub players_predicted_after_reset: usize,
-}
-
 /// Runs the late-data replay on a provisioned stack and prints what happened to `out`.
-pub async fn run(stack: &LocalStack, out: &mut impl Write) -> Result<LateDataSummary> {
+pub async fn run(stack: &LocalStack, out: &mut impl Write) -> Result<()> {
     let week = week_2024_25()?;
     let late = late_game(&week)?;
-    let through = week
-        .iter()
-        .position(|d| d.date == late.next)
-        .context("the late game's next date is in the week")?;
-    let days = &week[..=through];
-    let box_score = days
-        .iter()
-        .flat_map(|d| &d.box_scores)
-        .find(|b| b.game_id == late.game_id)
-        .context("the late game has a box score in the data")?
-        .clone();
+    let days = late.days_through_next(&week);
+    let box_score = late
+        .box_score(days)
+        .context("the late game has a box score in the data")?;
     let p = stack.processor().await?;
     let checker = stack.completeness_checker().await?;
     let writer = stack.prediction_writer().await?;
@@ -77,18 +53,15 @@ pub async fn run(stack: &LocalStack, out: &mut impl Write) -> Result<LateDataSum
         written.created
     )?;
 
-    // The check of the morning before `next`, looking back to the late game's date.
-    let game_date = late.next - Duration::days(1);
-    let input = serde_json::json!({
-        "game_date": game_date,
-        "lookback_days": (game_date - late.game_date).num_days(),
-    });
-    // The handler's own path minus its log line and EMF output (which would interleave
-    // with this report): validate the input, run the check.
+    let input = late.morning_check_input();
+    // The handler's path minus its log line and EMF output, which would interleave
+    // with this report.
     let check = || async {
         checker.requests.reset();
-        let request = CheckRequest::from_input(&input, chrono::Utc::now())?;
-        anyhow::Ok(checker.checker.check(&request).await?)
+        checker
+            .checker
+            .check_input(&input, chrono::Utc::now())
+            .await
     };
     let while_missing = check().await?;
     writeln!(out, "\n06:00 check, box score still missing ({input}):")?;
@@ -109,7 +82,7 @@ pub async fn run(stack: &LocalStack, out: &mut impl Write) -> Result<LateDataSum
         "\nthe box score of {} arrives on the bus (as a scraper answering the backfill request would publish it)",
         late.game_id
     )?;
-    stack.publish_box_score(&box_score).await?;
+    stack.publish_box_score(box_score).await?;
     stack.drain_processor(&p).await?;
     let after_arrival = check().await?;
     writeln!(out, "\n06:00 check again:")?;
@@ -141,13 +114,7 @@ pub async fn run(stack: &LocalStack, out: &mut impl Write) -> Result<LateDataSum
         locked.len(),
         predicted
     )?;
-    Ok(LateDataSummary {
-        breakers_tripped: ingested.breakers_tripped,
-        while_missing,
-        after_arrival,
-        players_locked_out: locked.len(),
-        players_predicted_after_reset: predicted,
-    })
+    Ok(())
 }
 
 fn indent(text: &str) -> String {

@@ -2,6 +2,8 @@
 //! in Lambda: configuration from the environment the template gives the function,
 //! clients from the shared SDK configuration.
 
+use std::collections::BTreeSet;
+
 use anyhow::{Result, anyhow};
 use nba_props::completeness::CompletenessChecker;
 use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
@@ -9,14 +11,11 @@ use nba_props::dynamodb::{
     self, BreakerTable, FeatureTable, GameDataTable, PredictionTable, RequestCounter,
 };
 use nba_props::eventbridge::EventBus;
+use nba_props::ingest::{BoxScore, ProcessorMessage};
+use nba_props::nba_data::GameDay;
 use nba_props::prediction_writer::{PredictionWriter, WriterTally};
 use nba_props::processor::{Processor, ProcessorTally};
 use nba_props::sqs::Queues;
-
-use std::collections::BTreeSet;
-
-use nba_props::ingest::{BoxScore, ProcessorMessage};
-use nba_props::nba_data::GameDay;
 
 use crate::event_source::{DrainStats, SqsEventSource, send_bodies};
 use crate::provision::LocalStack;
@@ -191,12 +190,7 @@ impl LocalStack {
     /// (storing it and running the fan-out).
     pub async fn schedule_day(&self, p: &LocalProcessor, day: &GameDay) -> Result<ProcessorTally> {
         let body = ProcessorMessage::Schedule(day.schedule.clone()).to_body();
-        send_bodies(
-            &self.sqs().await,
-            &self.queue_url("ProcessorQueue")?,
-            &[body],
-        )
-        .await?;
+        self.send("ProcessorQueue", &[body]).await?;
         Ok(self.drain_processor(p).await?.1)
     }
 
@@ -218,12 +212,7 @@ impl LocalStack {
                 .filter(|b| !withheld.contains(&b.game_id))
                 .map(|b| ProcessorMessage::BoxScore(b.clone()).to_body())
                 .collect();
-            send_bodies(
-                &self.sqs().await,
-                &self.queue_url("ProcessorQueue")?,
-                &boxes,
-            )
-            .await?;
+            self.send("ProcessorQueue", &boxes).await?;
             tally += self.drain_processor(p).await?.1;
         }
         Ok(tally)
@@ -258,6 +247,11 @@ impl LocalStack {
             "PutEvents refused the box score"
         );
         Ok(())
+    }
+
+    /// Sends bodies to a queue of the stack (by logical id).
+    pub async fn send(&self, queue: &str, bodies: &[String]) -> Result<()> {
+        send_bodies(&self.sqs().await, &self.queue_url(queue)?, bodies).await
     }
 
     /// An SQS client for this stack.

@@ -46,6 +46,32 @@ fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>> {
         .collect()
 }
 
+/// Creates a queue with these attributes; returns its (URL, ARN).
+pub async fn create_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    attributes: HashMap<QueueAttributeName, String>,
+) -> Result<(String, String)> {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .set_attributes(Some(attributes))
+        .send()
+        .await?
+        .queue_url
+        .ok_or_else(|| anyhow!("no URL for queue {name}"))?;
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .ok_or_else(|| anyhow!("no ARN for queue {name}"))?;
+    Ok((url, arn))
+}
+
 impl LocalStack {
     /// Provisions `infra/template.yaml` under `stack_name`.
     pub async fn provision(endpoints: &Endpoints, stack_name: &str) -> Result<Self> {
@@ -97,24 +123,9 @@ impl LocalStack {
                     attributes.insert(attr, v.to_string());
                 }
             }
-            let url = sqs
-                .create_queue()
-                .queue_name(&name)
-                .set_attributes(Some(attributes))
-                .send()
+            let (url, arn) = create_queue(&sqs, &name, attributes)
                 .await
-                .with_context(|| format!("creating queue {id}"))?
-                .queue_url
-                .ok_or_else(|| anyhow!("no URL for queue {id}"))?;
-            let arn = sqs
-                .get_queue_attributes()
-                .queue_url(&url)
-                .attribute_names(QueueAttributeName::QueueArn)
-                .send()
-                .await?
-                .attributes
-                .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-                .ok_or_else(|| anyhow!("no ARN for queue {id}"))?;
+                .with_context(|| format!("creating queue {id}"))?;
             physical.insert(id.to_string(), Physical::Queue { name, url, arn });
         }
         for id in template.ids_of("AWS::Logs::LogGroup") {

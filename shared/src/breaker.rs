@@ -56,6 +56,11 @@ impl ProcessorName {
         }
     }
 
+    /// The processor of a stored name, if it is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
     /// Whether the processor works on players (else on teams).
     pub fn is_player_processor(self) -> bool {
         !matches!(
@@ -208,14 +213,7 @@ impl TrippedBreaker {
     /// if nothing was (the key alone says what to run).
     pub fn work_to_reenqueue(&self) -> Vec<String> {
         if self.pending_work.is_empty() {
-            vec![
-                crate::ingest::WorkItem {
-                    processor: self.key.processor_name,
-                    entity_id: self.key.entity_id.clone(),
-                    analysis_date: self.key.analysis_date,
-                }
-                .to_body(),
-            ]
+            vec![crate::ingest::WorkItem::for_breaker(&self.key).to_body()]
         } else {
             self.pending_work.clone()
         }
@@ -315,6 +313,14 @@ mod tests {
         );
         breaker.pending_work = vec!["recorded".into()];
         assert_eq!(breaker.work_to_reenqueue(), vec!["recorded".to_string()]);
+    }
+
+    #[test]
+    fn processor_names_read_back_from_their_stored_form() {
+        for p in ProcessorName::ALL {
+            assert_eq!(ProcessorName::from_name(p.as_str()), Some(p));
+        }
+        assert_eq!(ProcessorName::from_name("player_daily"), None);
     }
 
     #[test]

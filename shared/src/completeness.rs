@@ -356,10 +356,7 @@ where
         &self,
         input: serde_json::Value,
     ) -> Result<CompletenessReport, CheckError> {
-        let request = CheckRequest::from_input(&input, Utc::now()).inspect_err(|e| {
-            tracing::error!(input = %input, error = %e, "completeness check refused its input");
-        })?;
-        let report = self.check(&request).await?;
+        let report = self.check_input(&input, Utc::now()).await?;
         tracing::info!(
             game_date = %report.game_date,
             games_expected = report.games_expected,
@@ -374,6 +371,18 @@ where
         );
         report.metrics(&self.metrics_namespace).emit();
         Ok(report)
+    }
+
+    /// Validates the input at `now` (logging a refusal) and runs the check.
+    pub async fn check_input(
+        &self,
+        input: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<CompletenessReport, CheckError> {
+        let request = CheckRequest::from_input(input, now).inspect_err(|e| {
+            tracing::error!(input = %input, error = %e, "completeness check refused its input");
+        })?;
+        Ok(self.check(&request).await?)
     }
 
     /// Runs a validated check.
@@ -402,13 +411,15 @@ where
         let missing: Vec<&MissingGame> = dates.iter().flat_map(|d| &d.missing_games).collect();
 
         let (ready, still_tripped) = self.sort_tripped(&request.breaker_dates()).await?;
+        // Those an interrupted run already cleared only need their work enqueued.
+        let ready_to_reset = ready.iter().filter(|b| !b.awaiting_reenqueue()).count() as u32;
         let mut reset = 0u32;
         let mut reenqueued = 0u32;
         if request.auto_reset_circuit_breakers {
             if writes {
                 (reset, reenqueued) = self.reset_all(&ready, request.run_at).await?;
             } else {
-                reset = ready.iter().filter(|b| !b.awaiting_reenqueue()).count() as u32;
+                reset = ready_to_reset;
                 reenqueued = ready
                     .iter()
                     .map(|b| b.work_to_reenqueue().len() as u32)
@@ -446,7 +457,7 @@ where
             missing_games: missing.iter().map(|g| g.game_id.clone()).collect(),
             circuit_breakers_reset: reset,
             backfill_requested: backfill,
-            breakers_ready: ready.iter().filter(|b| !b.awaiting_reenqueue()).count() as u32,
+            breakers_ready: ready_to_reset,
             breakers_still_tripped: still_tripped,
             work_reenqueued: reenqueued,
             auto_reset_circuit_breakers: request.auto_reset_circuit_breakers,
@@ -478,11 +489,7 @@ where
                 if b.awaiting_reenqueue() {
                     return Ok((b, None));
                 }
-                let work = WorkItem {
-                    processor: b.key.processor_name,
-                    entity_id: b.key.entity_id.clone(),
-                    analysis_date: b.key.analysis_date,
-                };
+                let work = WorkItem::for_breaker(&b.key);
                 let missing = processors::missing_inputs(&self.games, &work).await?;
                 Ok::<_, StoreError>((b, missing))
             })

@@ -225,6 +225,15 @@ pub struct WorkItem {
 }
 
 impl WorkItem {
+    /// The work a breaker guards (the inverse of [`WorkItem::breaker_key`]).
+    pub fn for_breaker(key: &BreakerKey) -> Self {
+        Self {
+            processor: key.processor_name,
+            entity_id: key.entity_id.clone(),
+            analysis_date: key.analysis_date,
+        }
+    }
+
     /// The breaker guarding this work.
     pub fn breaker_key(&self) -> BreakerKey {
         BreakerKey {

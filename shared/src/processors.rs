@@ -480,10 +480,7 @@ pub async fn run(
     features: &impl FeatureSource,
     work: &WorkItem,
 ) -> Result<ProcessorOutput, ProcessorError> {
-    let (_, id) = work
-        .entity_id
-        .split_once('#')
-        .ok_or_else(|| incomplete(format!("bad entity id {}", work.entity_id)))?;
+    let id = entity_name(work)?;
     let date = work.analysis_date;
     Ok(match work.processor {
         ProcessorName::PlayerDailyCache => {
@@ -512,11 +509,25 @@ pub async fn missing_inputs(
     store: &impl GameDataStore,
     work: &WorkItem,
 ) -> Result<Option<String>, StoreError> {
+    match check_inputs(store, work).await {
+        Ok(()) => Ok(None),
+        Err(ProcessorError::Incomplete(reason)) => Ok(Some(reason)),
+        Err(ProcessorError::Store(e)) => Err(e),
+    }
+}
+
+/// The entity's name without its `player#`/`team#` prefix.
+fn entity_name(work: &WorkItem) -> Result<&str, ProcessorError> {
+    work.entity_id
+        .split_once('#')
+        .map(|(_, id)| id)
+        .ok_or_else(|| incomplete(format!("bad entity id {}", work.entity_id)))
+}
+
+async fn check_inputs(store: &impl GameDataStore, work: &WorkItem) -> Result<(), ProcessorError> {
+    let id = entity_name(work)?;
     let date = work.analysis_date;
-    let Some((_, id)) = work.entity_id.split_once('#') else {
-        return Ok(Some(format!("bad entity id {}", work.entity_id)));
-    };
-    let checked = match work.processor {
+    match work.processor {
         ProcessorName::TeamDefenseZoneAnalysis => {
             recent_team_games(store, id, date).await.map(drop)
         }
@@ -531,11 +542,6 @@ pub async fn missing_inputs(
         }
         ProcessorName::PlayerDailyCache => player_inputs(store, id, date).await.map(drop),
         ProcessorName::PlayerCompositeFactors => composite_inputs(store, id, date).await,
-    };
-    match checked {
-        Ok(()) => Ok(None),
-        Err(ProcessorError::Incomplete(reason)) => Ok(Some(reason)),
-        Err(ProcessorError::Store(e)) => Err(e),
     }
 }
 

@@ -249,8 +249,7 @@ impl BreakerStore for BreakerTable {
 fn tripped_of(item: &HashMap<String, AttributeValue>) -> Option<TrippedBreaker> {
     let id = item.get(keys::BREAKER_ID)?.as_s().ok()?;
     let (processor, entity) = id.split_once('#')?;
-    let processor_name: ProcessorName =
-        serde_json::from_value(serde_json::Value::String(processor.to_string())).ok()?;
+    let processor_name = ProcessorName::from_name(processor)?;
     let analysis_date = item.get(keys::ANALYSIS_DATE)?.as_s().ok()?.parse().ok()?;
     Some(TrippedBreaker {
         key: BreakerKey {
