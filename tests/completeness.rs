@@ -6,14 +6,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use anyhow::Result;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, NaiveDate};
-use nba_props::breaker::{BreakerKey, BreakerResets, ProcessorName};
-use nba_props::completeness::{BACKFILL_REQUESTED, COMPLETENESS_REPORT, CompletenessReport};
-use nba_props::ingest::ProcessorMessage;
-use nba_props::nba_data::GameDay;
+use nba_props::domain::completeness::{
+    BACKFILL_REQUESTED, COMPLETENESS_REPORT, CompletenessReport,
+};
+use nba_props::domain::processor_message::ProcessorMessage;
+use nba_props::handlers::completeness_checker::handle_event;
+use nba_props::model::{BreakerKey, ProcessorName};
+use nba_props::ports::BreakerResets;
 use nba_props_cli::dataset::week_2024_25;
 use nba_props_cli::dataset::{LateGame, late_game};
 use nba_props_cli::event_source::{take_all, visible_messages};
 use nba_props_cli::local_functions::{LocalChecker, LocalProcessor};
+use nba_props_cli::nba_data::GameDay;
 use nba_props_cli::provision::LocalStack;
 use nba_props_tests::{drain_processor, fresh_stack, observe_bus};
 use serde_json::json;
@@ -68,7 +72,7 @@ impl Withheld {
     }
 
     async fn check(&self, extra: serde_json::Value) -> Result<CompletenessReport> {
-        Ok(self.checker.checker.handle_event(self.input(extra)).await?)
+        Ok(handle_event(&self.checker.checker, self.input(extra)).await?)
     }
 
     /// Every breaker item tripped (or indexed) for the dates the check covers, read
@@ -230,7 +234,7 @@ async fn the_late_box_score_heals_the_cascade_end_to_end() -> Result<()> {
     );
     let writer = w.stack.prediction_writer().await?;
     w.stack.drain_writer(&writer).await?;
-    let predicted = |preds: &[nba_props::prediction::Prediction], player: &str| {
+    let predicted = |preds: &[nba_props::model::Prediction], player: &str| {
         preds.iter().filter(|p| p.player_lookup == player).count()
     };
     let before = writer.predictions.for_game_date(w.late.next).await?;
@@ -341,9 +345,9 @@ async fn the_late_box_score_heals_the_cascade_end_to_end() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reset_is_conditional_and_an_interrupted_one_is_finished_by_the_next_check() -> Result<()>
 {
-    use nba_props::breaker::{BreakerStore, ResetOutcome};
     use nba_props::config::BreakerSettings;
-    use nba_props::ingest::WorkItem;
+    use nba_props::model::WorkItem;
+    use nba_props::ports::{BreakerStore, ResetOutcome};
 
     let stack = fresh_stack("reset-races").await?;
     let p = stack.processor().await?;
@@ -363,7 +367,7 @@ async fn a_reset_is_conditional_and_an_interrupted_one_is_finished_by_the_next_c
         .into_iter()
         .find(|d| d.date.to_string() == "2024-11-07")
         .expect("2024-11-07 is in the week");
-    nba_props::game_data::GameDataStore::put_schedule(&p.games, &day.schedule).await?;
+    nba_props::ports::GameDataStore::put_schedule(&p.games, &day.schedule).await?;
     let lacking = day.schedule.games[0].home.clone();
     let idle = ["ATL", "BOS", "BKN", "CHA", "CHI", "CLE", "DAL", "DEN"]
         .into_iter()
@@ -428,10 +432,7 @@ async fn a_reset_is_conditional_and_an_interrupted_one_is_finished_by_the_next_c
     );
     // WHEN the next check runs (auto-reset on; the first team's game of 2024-11-07 still
     // has no box score)
-    let report = checker
-        .checker
-        .handle_event(json!({"game_date": "2024-11-07"}))
-        .await?;
+    let report = handle_event(&checker.checker, json!({"game_date": "2024-11-07"})).await?;
     // THEN it enqueues the idle team's recorded work and drops it from the index, and
     // leaves the other tripped
     assert_eq!(report.work_reenqueued, 1, "{report:?}");

@@ -2,8 +2,8 @@
 //! the function accepts (what `sam local invoke -e` and `cargo lambda invoke` send).
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use nba_props::ingest::ProcessorMessage;
-use nba_props::prediction::PredictionRequest;
+use nba_props::domain::prediction_request::PredictionRequest;
+use nba_props::domain::processor_message::ProcessorMessage;
 use nba_props_cli::local_aws::repo_root;
 
 fn sqs_events(function: &str) -> Vec<(String, SqsEvent)> {
@@ -81,8 +81,9 @@ fn checker_events_are_inputs_the_checker_accepts() {
         let input: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
                 .unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
-        let request = nba_props::completeness::CheckRequest::from_input(&input, chrono::Utc::now())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let request =
+            nba_props::domain::completeness::CheckRequest::from_input(&input, chrono::Utc::now())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
         // Every example is about the committed 2024-25 week, so the local replay and the
         // runtime-API test have data to check.
         assert_eq!(request.game_date.to_string(), "2024-11-06", "{name}");

@@ -21,7 +21,7 @@ pub async fn fresh_stack(test: &str) -> Result<LocalStack> {
     LocalStack::provision(local_aws().await?, &unique_stack_name(test)).await
 }
 
-use nba_props::processor::ProcessorTally;
+use nba_props::domain::processor::ProcessorTally;
 use nba_props_cli::event_source::DrainStats;
 use nba_props_cli::local_functions::LocalProcessor;
 
@@ -67,4 +67,20 @@ pub async fn observe_bus(
         .send()
         .await?;
     Ok(observer)
+}
+
+/// An SQS event of these bodies, with message ids `m0`, `m1`, ...
+pub fn sqs_event(bodies: &[String]) -> aws_lambda_events::event::sqs::SqsEvent {
+    let mut e = aws_lambda_events::event::sqs::SqsEvent::default();
+    e.records = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let mut m = aws_lambda_events::event::sqs::SqsMessage::default();
+            m.message_id = Some(format!("m{i}"));
+            m.body = Some(b.clone());
+            m
+        })
+        .collect();
+    e
 }

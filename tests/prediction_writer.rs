@@ -7,9 +7,11 @@ use anyhow::Result;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{Duration, NaiveDate};
 use futures::{StreamExt, TryStreamExt, stream};
-use nba_props::features::PlayerGameFeatures;
-use nba_props::prediction::{Market, Prediction, PredictionRequest};
-use nba_props::prediction_writer::WriterTally;
+use nba_props::domain::prediction_request::PredictionRequest;
+use nba_props::domain::prediction_writer::WriterTally;
+use nba_props::handlers::prediction_writer::handle_batch;
+use nba_props::model::PlayerGameFeatures;
+use nba_props::model::{Market, Prediction};
 use nba_props_cli::dataset::{Dataset, morning_of};
 use nba_props_cli::event_source::{send_bodies, take_all};
 use nba_props_cli::local_functions::LocalWriter;
@@ -135,7 +137,7 @@ async fn a_new_prediction_costs_one_write_request_and_no_read() -> Result<()> {
         .map(|(i, r)| (format!("m{i}"), r.to_body()))
         .collect();
     let before = writer.requests.snapshot();
-    let (response, tally) = writer.writer.handle(event(&batch)).await;
+    let (response, tally) = handle_batch(&writer.writer, event(&batch)).await;
     assert!(response?.batch_item_failures.is_empty());
     let after = writer.requests.snapshot();
     let delta =
@@ -179,10 +181,7 @@ async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_cha
             let (writer, barrier, body) = (writer.clone(), barrier.clone(), r.to_body());
             tokio::spawn(async move {
                 barrier.wait().await;
-                writer
-                    .writer
-                    .handle(event(&[(format!("racer{i}"), body)]))
-                    .await
+                handle_batch(&writer.writer, event(&[(format!("racer{i}"), body)])).await
             })
         })
         .collect();
@@ -208,7 +207,7 @@ async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_cha
         let stored = read(market).await?.expect("stored");
         assert_eq!(
             stored.generated_at,
-            nba_props::prediction::canonical_timestamp(newest.generated_at)
+            nba_props::model::canonical_timestamp(newest.generated_at)
         );
         assert_eq!(stored.line, newest.lines.get(&market).copied());
         stored_after_race.push(stored);
@@ -221,14 +220,13 @@ async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_cha
     assert_eq!(tally.duplicates, 0);
 
     // WHEN an older version is redelivered, and then the newest again
-    let (_, older) = writer
-        .writer
-        .handle(event(&[("late".into(), versions[3].to_body())]))
-        .await;
-    let (_, again) = writer
-        .writer
-        .handle(event(&[("again".into(), newest.to_body())]))
-        .await;
+    let (_, older) = handle_batch(
+        &writer.writer,
+        event(&[("late".into(), versions[3].to_body())]),
+    )
+    .await;
+    let (_, again) =
+        handle_batch(&writer.writer, event(&[("again".into(), newest.to_body())])).await;
 
     // THEN nothing changes; the older is counted stale, the newest a duplicate
     assert_eq!((older.stale, older.created + older.replaced), (3, 0));
@@ -250,14 +248,8 @@ async fn a_newer_prediction_replaces_an_older_one() -> Result<()> {
         lines: [(Market::Points, 30.5)].into(),
         ..old.clone()
     };
-    let (_, first) = writer
-        .writer
-        .handle(event(&[("old".into(), old.to_body())]))
-        .await;
-    let (_, second) = writer
-        .writer
-        .handle(event(&[("new".into(), new.to_body())]))
-        .await;
+    let (_, first) = handle_batch(&writer.writer, event(&[("old".into(), old.to_body())])).await;
+    let (_, second) = handle_batch(&writer.writer, event(&[("new".into(), new.to_body())])).await;
     assert_eq!(first.created, 3);
     assert_eq!(second.replaced, 3);
     let stored = writer
@@ -322,5 +314,106 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
             .await?,
         0
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reused_generated_at_with_another_payload_is_a_conflict_and_changes_nothing() -> Result<()>
+{
+    let stack = fresh_stack("payload-conflict").await?;
+    let writer = stack.prediction_writer().await?;
+    let requests = seed_slate(&writer).await?;
+    let original = requests
+        .iter()
+        .find(|r| r.lines.contains_key(&Market::Points))
+        .expect("a player with a points line")
+        .clone();
+    // GIVEN a stored request, and another with the same generated_at but a moved line
+    let mut reused = original.clone();
+    *reused.lines.get_mut(&Market::Points).expect("points") += 1.0;
+    let (_, first) = handle_batch(&writer.writer, event(&[("a".into(), original.to_body())])).await;
+    assert_eq!(first.created, 3);
+    // WHEN the reused timestamp arrives
+    let (response, conflict) =
+        handle_batch(&writer.writer, event(&[("b".into(), reused.to_body())])).await;
+    // THEN it is counted as a conflict, not a duplicate, and the stored line stays
+    assert!(response?.batch_item_failures.is_empty());
+    assert_eq!((conflict.payload_conflicts, conflict.duplicates), (1, 2));
+    let stored = writer
+        .predictions
+        .get(
+            &original.player_lookup,
+            &Prediction::key_for(original.game_date, Market::Points),
+        )
+        .await?
+        .expect("stored");
+    assert_eq!(stored.line, original.lines.get(&Market::Points).copied());
+    // AND a true redelivery is still a plain duplicate
+    let (_, again) = handle_batch(&writer.writer, event(&[("c".into(), original.to_body())])).await;
+    assert_eq!((again.duplicates, again.payload_conflicts), (3, 0));
+    Ok(())
+}
+
+/// Keeps the body of every BatchGetItem a client sends.
+#[derive(Debug, Clone, Default)]
+struct BatchGetBodies(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl aws_sdk_dynamodb::config::Intercept for BatchGetBodies {
+    fn name(&self) -> &'static str {
+        "BatchGetBodies"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let request = context.request();
+        let target = request.headers().get("x-amz-target").unwrap_or_default();
+        if target.ends_with(".BatchGetItem") {
+            let body = request.body().bytes().unwrap_or_default();
+            if let Ok(mut bodies) = self.0.lock() {
+                bodies.push(String::from_utf8_lossy(body).into_owned());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_writer_reads_features_with_strong_consistency() -> Result<()> {
+    let stack = fresh_stack("consistent").await?;
+    let local = stack.prediction_writer().await?;
+    let requests = seed_slate(&local).await?;
+    // GIVEN the writer over a client whose BatchGetItem requests are kept
+    let bodies = BatchGetBodies::default();
+    let sdk = stack.endpoints.dynamodb_config().await;
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(bodies.clone())
+            .build(),
+    );
+    let writer = nba_props::domain::prediction_writer::PredictionWriter::new(
+        nba_props::adapters::dynamodb::FeatureTable::new(client, &local.config.features_table),
+        local.predictions.clone(),
+        &local.config,
+    );
+    // WHEN it handles a batch
+    let batch: Vec<(String, String)> = requests[..3]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (format!("m{i}"), r.to_body()))
+        .collect();
+    let (response, tally) = handle_batch(&writer, event(&batch)).await;
+    assert!(response?.batch_item_failures.is_empty());
+    assert_eq!(tally.created, 9);
+    // THEN its one features read asked for strongly consistent reads, so features just
+    // recomputed are the ones it predicts from
+    let sent = bodies.0.lock().expect("bodies").clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let request: serde_json::Value = serde_json::from_str(&sent[0])?;
+    let table = &request["RequestItems"][&local.config.features_table];
+    assert_eq!(table["ConsistentRead"], true, "{request}");
     Ok(())
 }

@@ -5,15 +5,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Result;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{Duration, NaiveDate, Utc};
-use nba_props::breaker::{BreakerKey, BreakerStore, ProcessorName};
-use nba_props::dynamodb::breakers::TRIPPED_BY_DATE_INDEX;
-use nba_props::features::FeatureSource;
-use nba_props::ingest::{ProcessorMessage, WorkItem};
-use nba_props::nba_data::PlayerGameLine;
-use nba_props::processor::BREAKER_TRIPPED;
+use nba_props::adapters::dynamodb::breakers::TRIPPED_BY_DATE_INDEX;
+use nba_props::domain::breaker::BREAKER_TRIPPED;
+use nba_props::domain::processor_message::ProcessorMessage;
+use nba_props::handlers::processor::handle_batch;
+use nba_props::model::WorkItem;
+use nba_props::model::{BreakerKey, ProcessorName};
+use nba_props::ports::BreakerStore;
+use nba_props::ports::FeatureSource;
 use nba_props_cli::dataset::late_game;
 use nba_props_cli::dataset::{week_2024_25, week_2024_25_lines, week_2024_25_teams};
 use nba_props_cli::event_source::{queue_depth, take_all};
+use nba_props_cli::nba_data::PlayerGameLine;
 use nba_props_tests::{drain_processor, fresh_stack, observe_bus};
 
 fn player_lines_before<'a>(
@@ -89,7 +92,7 @@ async fn a_real_week_yields_the_features_computed_independently_from_the_csv() -
 
     // AND several teams' points allowed match the team logs
     let teams = week_2024_25_teams()?;
-    let mut by_game: BTreeMap<&str, Vec<&nba_props::nba_data::TeamGameRow>> = BTreeMap::new();
+    let mut by_game: BTreeMap<&str, Vec<&nba_props_cli::nba_data::TeamGameRow>> = BTreeMap::new();
     for row in &teams {
         by_game.entry(row.game_id.as_str()).or_default().push(row);
     }
@@ -378,10 +381,7 @@ async fn an_expired_breaker_that_still_exists_reads_closed() -> Result<()> {
         entity_id: key.entity_id.clone(),
         analysis_date: key.analysis_date,
     };
-    let (response, tally) = p
-        .processor
-        .handle(event(&[work.to_body()]), Utc::now())
-        .await;
+    let (response, tally) = handle_batch(&p.processor, event(&[work.to_body()]), Utc::now()).await;
     // THEN it is processed, and success clears the count
     assert!(response?.batch_item_failures.is_empty());
     assert_eq!((tally.work_done, tally.work_skipped), (1, 0));
@@ -426,13 +426,19 @@ async fn ten_concurrent_failures_count_ten_and_trip_once() -> Result<()> {
     // WHEN ten deliveries of its work fail at once
     let bodies = vec![work.to_body(); 10];
     let reads_before = p.requests.get("BatchGetItem");
-    let (_, tally) = p.processor.handle(event(&bodies), Utc::now()).await;
+    // (The fan-out above read its date's mark with a GetItem: count from here.)
+    let gets_before = p.requests.get("GetItem");
+    let (_, tally) = handle_batch(&p.processor, event(&bodies), Utc::now()).await;
     assert_eq!(
         p.requests.get("BatchGetItem") - reads_before,
         1,
         "one breaker read for the whole batch"
     );
-    assert_eq!(p.requests.get("GetItem"), 0, "no per-record breaker read");
+    assert_eq!(
+        p.requests.get("GetItem") - gets_before,
+        0,
+        "no per-record breaker read"
+    );
 
     // THEN all ten are counted, the breaker trips once, one event is published
     let item = p
@@ -504,7 +510,7 @@ async fn malformed_ingest_messages_fail_alone_and_reach_the_dead_letter_queue() 
 
     // THEN every valid box score was stored once and every bad message is dead-lettered
     assert_eq!(tally.box_scores_stored, valid.len() as u64);
-    let games = nba_props::game_data::GameDataStore::games_on(&p.games, day.date).await?;
+    let games = nba_props::ports::GameDataStore::games_on(&p.games, day.date).await?;
     assert!(games.iter().all(|g| g.complete), "{games:?}");
     let sqs = stack.sqs().await;
     let dlq = stack.queue_url("ProcessorDeadLetterQueue")?;
@@ -535,8 +541,8 @@ async fn box_scores_arrive_through_the_bus_and_reingestion_is_idempotent() -> Re
         drain_processor(&stack, &p).await?;
     }
     // THEN the rule routed them to the processor; only the first and the newer were stored
-    let player = nba_props::nba_data::player_lookup(&original.players[0].name);
-    let stored = nba_props::game_data::GameDataStore::player_games_before(
+    let player = nba_props::model::player_lookup(&original.players[0].name);
+    let stored = nba_props::ports::GameDataStore::player_games_before(
         &p.games,
         &player,
         day.date + Duration::days(1),
@@ -557,7 +563,7 @@ async fn shot_zones_are_computed_from_the_2023_24_shot_file() -> Result<()> {
     let days = nba_props_cli::dataset::days_2023_24()?;
     // The converter's charts add up to the team logs' field-goal attempts (the data's
     // README: 2,457 of 2,460 team-games agree).
-    let teams = nba_props::nba_data::read_team_rows(std::fs::File::open(
+    let teams = nba_props_cli::nba_data::read_team_rows(std::fs::File::open(
         nba_props_cli::dataset::shots_fixtures_dir().join("team_game_logs.csv"),
     )?)?;
     let charts: Vec<_> = days.iter().flat_map(|(_, c)| c.iter()).collect();
@@ -606,12 +612,9 @@ async fn shot_zones_are_computed_from_the_2023_24_shot_file() -> Result<()> {
         .iter()
         .filter(|c| c.game_date < last.date)
         .flat_map(|c| {
-            c.players.iter().map(|pl| {
-                (
-                    nba_props::nba_data::player_lookup(&pl.name),
-                    pl.team.clone(),
-                )
-            })
+            c.players
+                .iter()
+                .map(|pl| (nba_props::model::player_lookup(&pl.name), pl.team.clone()))
         })
         .collect();
     let playing: BTreeSet<&str> = last
@@ -630,7 +633,7 @@ async fn shot_zones_are_computed_from_the_2023_24_shot_file() -> Result<()> {
             for pl in c
                 .players
                 .iter()
-                .filter(|pl| nba_props::nba_data::player_lookup(&pl.name) == *lookup)
+                .filter(|pl| nba_props::model::player_lookup(&pl.name) == *lookup)
             {
                 for (zone, z) in &pl.zones {
                     let e = expected.entry(zone.clone()).or_default();
@@ -656,5 +659,47 @@ async fn shot_zones_are_computed_from_the_2023_24_shot_file() -> Result<()> {
         checked += 1;
     }
     assert!(checked >= 3, "only {checked} players checked");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_box_score_versions_racing_never_mix() -> Result<()> {
+    let stack = fresh_stack("versions").await?;
+    let p = stack.processor().await?;
+    let days = week_2024_25()?;
+    let day = &days[0];
+    nba_props::ports::GameDataStore::put_schedule(&p.games, &day.schedule).await?;
+    for older in &day.box_scores {
+        // GIVEN two versions of a game's box score: the newer one an hour later, with
+        // every player's minutes corrected
+        let mut newer = older.clone();
+        newer.updated_at = older.updated_at + Duration::hours(1);
+        for line in &mut newer.players {
+            line.minutes = (line.minutes + 1.0).min(70.0);
+        }
+        // WHEN both are stored at the same time
+        let (a, b) = tokio::join!(
+            nba_props::ports::GameDataStore::put_box_score(&p.games, older),
+            nba_props::ports::GameDataStore::put_box_score(&p.games, &newer)
+        );
+        a?;
+        b?;
+        // THEN the newer version is stored whole: every line is its line
+        for line in &newer.players {
+            let lookup = nba_props::model::player_lookup(&line.name);
+            let stored = nba_props::ports::GameDataStore::player_games_before(
+                &p.games,
+                &lookup,
+                day.date + Duration::days(1),
+                1,
+            )
+            .await?;
+            assert_eq!(
+                stored[0].line.minutes, line.minutes,
+                "{} in {}: the older version's line is stored",
+                line.name, newer.game_id
+            );
+        }
+    }
     Ok(())
 }

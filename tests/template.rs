@@ -254,8 +254,8 @@ fn tables_key_schemas_match_what_the_code_writes() {
     assert_eq!(
         keys,
         [
-            nba_props::dynamodb::keys::PLAYER_LOOKUP,
-            nba_props::dynamodb::keys::PREDICTION_KEY
+            nba_props::adapters::dynamodb::keys::PLAYER_LOOKUP,
+            nba_props::adapters::dynamodb::keys::PREDICTION_KEY
         ]
     );
     let indexes: Vec<&str> = predictions["GlobalSecondaryIndexes"]
@@ -264,14 +264,14 @@ fn tables_key_schemas_match_what_the_code_writes() {
         .iter()
         .filter_map(|i| i["IndexName"].as_str())
         .collect();
-    assert!(indexes.contains(&nba_props::dynamodb::BY_GAME_DATE_INDEX));
+    assert!(indexes.contains(&nba_props::adapters::dynamodb::predictions::BY_GAME_DATE_INDEX));
     let features = &t.resources["FeaturesTable"].properties;
     let keys: Vec<&str> = key_names(features);
     assert_eq!(
         keys,
         [
-            nba_props::dynamodb::keys::ENTITY_ID,
-            nba_props::dynamodb::keys::FEATURE_KEY
+            nba_props::adapters::dynamodb::keys::ENTITY_ID,
+            nba_props::adapters::dynamodb::keys::FEATURE_KEY
         ]
     );
 }
@@ -295,12 +295,47 @@ fn a_failing_entity_trips_its_breaker_before_sqs_dead_letters_its_work() {
 }
 
 #[test]
+fn no_allowed_max_attempts_lets_sqs_dead_letter_work_before_its_breaker_trips() {
+    // The parameter's bound, not just its default: a deployment may set any allowed value.
+    let raw: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(repo_root().join("infra/template.yaml")).unwrap(),
+    )
+    .unwrap();
+    let bound = raw["Parameters"]["CircuitBreakerMaxAttempts"]["MaxValue"]
+        .as_u64()
+        .expect("CircuitBreakerMaxAttempts has a MaxValue");
+    let t = template();
+    let processor = t.function_for_binary("processor").unwrap();
+    for source in t.sqs_event_sources(processor).unwrap() {
+        let receives = t.resources[&source.queue].properties["RedrivePolicy"]["maxReceiveCount"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            bound < receives,
+            "{}: CircuitBreakerMaxAttempts may be {bound}, not below maxReceiveCount {receives}",
+            source.queue
+        );
+    }
+    // The function refuses what the template refuses, and accepts its whole range.
+    let at = |n: u64| {
+        let n = n.to_string();
+        nba_props::config::BreakerSettings::from_source(&[(
+            nba_props::config::vars::MAX_ATTEMPTS,
+            n.as_str(),
+        )])
+    };
+    assert!(at(bound).is_ok());
+    assert!(at(bound + 1).is_err());
+    assert_eq!(u64::from(nba_props::config::MAX_ATTEMPTS_LIMIT), bound);
+}
+
+#[test]
 fn breakers_table_has_the_ttl_and_index_the_code_uses() {
     let t = template();
     let breakers = &t.resources["BreakersTable"].properties;
     assert_eq!(
         breakers["TimeToLiveSpecification"]["AttributeName"].as_str(),
-        Some(nba_props::dynamodb::breakers::TTL_ATTRIBUTE)
+        Some(nba_props::adapters::dynamodb::breakers::TTL_ATTRIBUTE)
     );
     assert_eq!(
         breakers["TimeToLiveSpecification"]["Enabled"].as_bool(),
@@ -309,14 +344,14 @@ fn breakers_table_has_the_ttl_and_index_the_code_uses() {
     let index = &breakers["GlobalSecondaryIndexes"][0];
     assert_eq!(
         index["IndexName"].as_str(),
-        Some(nba_props::dynamodb::breakers::TRIPPED_BY_DATE_INDEX)
+        Some(nba_props::adapters::dynamodb::breakers::TRIPPED_BY_DATE_INDEX)
     );
     let keys: Vec<&str> = key_names(breakers);
     assert_eq!(
         keys,
         [
-            nba_props::dynamodb::keys::BREAKER_ID,
-            nba_props::dynamodb::keys::ANALYSIS_DATE
+            nba_props::adapters::dynamodb::keys::BREAKER_ID,
+            nba_props::adapters::dynamodb::keys::ANALYSIS_DATE
         ]
     );
 }
@@ -364,7 +399,7 @@ fn the_completeness_check_is_scheduled_at_six_in_new_york_with_retries_and_a_dlq
     let input = serde_json::to_string(&input)
         .unwrap()
         .replace("<aws.scheduler.scheduled-time>", "2025-11-05T11:00:00Z");
-    let request = nba_props::completeness::CheckRequest::from_input(
+    let request = nba_props::domain::completeness::CheckRequest::from_input(
         &serde_json::from_str(&input).unwrap(),
         chrono::Utc::now(),
     )

@@ -14,9 +14,13 @@ use anyhow::Result;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Duration;
 use futures::{StreamExt, TryStreamExt, stream};
-use nba_props::dynamodb::{PredictionTable, RequestCounter};
-use nba_props::features::{FeatureKey, FeatureStore};
-use nba_props::prediction::{PredictionRequest, PredictionStore, predictions_for};
+use nba_props::adapters::dynamodb::{PredictionTable, RequestCounter};
+use nba_props::domain::prediction::predictions_for;
+use nba_props::domain::prediction_request::PredictionRequest;
+use nba_props::handlers::prediction_writer::handle_batch;
+use nba_props::model::FeatureKey;
+use nba_props::ports::FeatureStore;
+use nba_props::ports::PredictionStore;
 use nba_props_cli::dataset::{Dataset, morning_of, shared_data_dir};
 use nba_props_cli::local_aws::LocalAws;
 use nba_props_cli::provision::{LocalStack, unique_stack_name};
@@ -93,7 +97,7 @@ async fn main() -> Result<()> {
     // The bare loop: the same items, the same conditional PutItem, no handler around it,
     // on tables of its own.
     let bare_counter = RequestCounter::default();
-    let bare_client = nba_props::dynamodb::client(
+    let bare_client = nba_props::adapters::dynamodb::client(
         &local.endpoints.dynamodb_config().await,
         Some(bare_counter.clone()),
     );
@@ -128,7 +132,7 @@ async fn main() -> Result<()> {
     let mut written = 0;
     for (event, chunk) in events.iter().zip(requests.chunks(10)) {
         let start = Instant::now();
-        let (response, tally) = writer.writer.handle(event.clone()).await;
+        let (response, tally) = handle_batch(&writer.writer, event.clone()).await;
         writer_secs += start.elapsed().as_secs_f64();
         assert!(
             response?.batch_item_failures.is_empty(),
@@ -178,7 +182,7 @@ async fn main() -> Result<()> {
     let mut duplicates = 0;
     let start = Instant::now();
     for event in redelivered {
-        let (_, tally) = writer.writer.handle(event).await;
+        let (_, tally) = handle_batch(&writer.writer, event).await;
         duplicates += tally.duplicates;
     }
     let duplicate_secs = start.elapsed().as_secs_f64();

@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use nba_props::ingest::ProcessorMessage;
+use nba_props::domain::processor_message::ProcessorMessage;
 use nba_props_cli::dataset::week_2024_25;
 use nba_props_cli::event_source::send_bodies;
 use nba_props_cli::local_aws::LocalAws;

@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
-use nba_props::features::{PlayerGameFeatures, compute_game_features};
-use nba_props::ingest::{BoxScore, ShotChart};
-use nba_props::nba_data::{self, GameDay, MainLine, PlayerGameLine};
-use nba_props::prediction::{Market, PredictionRequest};
+use nba_props::model::PlayerGameFeatures;
+
+use crate::game_log_features::compute_game_features;
+use crate::nba_data::{self, GameDay, MainLine, PlayerGameLine};
+use nba_props::domain::prediction_request::PredictionRequest;
+use nba_props::model::Market;
+use nba_props::model::{BoxScore, ShotChart};
 
 use crate::local_aws::repo_root;
 

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use nba_props::breaker::ProcessorName;
+use nba_props::model::ProcessorName;
 
 use crate::dataset::{late_game, week_2024_25};
 use crate::provision::LocalStack;
@@ -69,7 +69,7 @@ pub async fn run(stack: &LocalStack, out: &mut impl Write) -> Result<()> {
     writeln!(out, "  ({})", requests(&checker.requests))?;
     let locked: BTreeSet<String> = {
         let mut players = BTreeSet::new();
-        for b in nba_props::breaker::BreakerResets::tripped_on(&p.breakers, late.next).await? {
+        for b in nba_props::ports::BreakerResets::tripped_on(&p.breakers, late.next).await? {
             if b.key.processor_name == ProcessorName::PlayerDailyCache {
                 players.insert(b.key.entity_id.trim_start_matches("player#").to_string());
             }
@@ -125,7 +125,7 @@ fn indent(text: &str) -> String {
 }
 
 /// The DynamoDB requests a check sent, by operation (the check reads with Query only).
-fn requests(counter: &nba_props::dynamodb::RequestCounter) -> String {
+fn requests(counter: &nba_props::adapters::dynamodb::RequestCounter) -> String {
     let by_op: Vec<String> = counter
         .snapshot()
         .into_iter()

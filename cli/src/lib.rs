@@ -1,13 +1,18 @@
 //! Local tooling for nba-props-serverless: the local AWS stand-ins, provisioning from
-//! `infra/template.yaml`, an SQS event-source poller, the real-data fixtures and the
+//! `infra/template.yaml`, an SQS event-source poller, the real-data readers and
+//! fixtures, and the
 //! local replay (the writer on a season's slates, then late data healed by the
 //! completeness check). Used by the `nba-props` binary, the integration tests and the benches.
 
 pub mod dataset;
+pub mod dlq;
 pub mod event_source;
+pub mod fault_proxy;
+pub mod game_log_features;
 pub mod late_data;
 pub mod local_aws;
 pub mod local_functions;
+pub mod nba_data;
 pub mod provision;
 pub mod replay;
 pub mod runtime_api;

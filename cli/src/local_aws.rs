@@ -74,7 +74,7 @@ impl Endpoints {
             .endpoint_url(endpoint)
             .retry_config(
                 aws_config::retry::RetryConfig::standard()
-                    .with_max_attempts(nba_props::aws::SDK_MAX_ATTEMPTS),
+                    .with_max_attempts(nba_props::adapters::sdk_config::SDK_MAX_ATTEMPTS),
             )
             .load()
             .await

@@ -4,18 +4,20 @@
 
 use std::collections::BTreeSet;
 
+use crate::nba_data::GameDay;
 use anyhow::{Result, anyhow};
-use nba_props::completeness::CompletenessChecker;
-use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
-use nba_props::dynamodb::{
+use nba_props::adapters::dynamodb::{
     self, BreakerTable, FeatureTable, GameDataTable, PredictionTable, RequestCounter,
 };
-use nba_props::eventbridge::EventBus;
-use nba_props::ingest::{BoxScore, ProcessorMessage};
-use nba_props::nba_data::GameDay;
-use nba_props::prediction_writer::{PredictionWriter, WriterTally};
-use nba_props::processor::{Processor, ProcessorTally};
-use nba_props::sqs::Queues;
+use nba_props::adapters::eventbridge::EventBus;
+use nba_props::adapters::sqs::Queues;
+use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
+use nba_props::domain::completeness::CompletenessChecker;
+use nba_props::domain::prediction_writer::{PredictionWriter, WriterTally};
+use nba_props::domain::processor::{Processor, ProcessorTally};
+use nba_props::domain::processor_message::ProcessorMessage;
+use nba_props::handlers::{prediction_writer, processor};
+use nba_props::model::BoxScore;
 
 use crate::event_source::{DrainStats, SqsEventSource, send_bodies};
 use crate::provision::LocalStack;
@@ -156,7 +158,7 @@ impl LocalStack {
             .drain(u64::MAX, |event| {
                 let (handler, tally) = (&w.writer, &tally);
                 async move {
-                    let (response, t) = handler.handle(event).await;
+                    let (response, t) = prediction_writer::handle_batch(handler, event).await;
                     *tally.borrow_mut() += t;
                     response
                 }
@@ -177,7 +179,8 @@ impl LocalStack {
             .drain(u64::MAX, |event| {
                 let (handler, tally) = (&p.processor, &tally);
                 async move {
-                    let (response, t) = handler.handle(event, chrono::Utc::now()).await;
+                    let (response, t) =
+                        processor::handle_batch(handler, event, chrono::Utc::now()).await;
                     *tally.borrow_mut() += t;
                     response
                 }
@@ -235,8 +238,8 @@ impl LocalStack {
             .entries(
                 aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
                     .event_bus_name(bus)
-                    .source(nba_props::ingest::INGEST_SOURCE)
-                    .detail_type(nba_props::ingest::BOX_SCORE_DETAIL_TYPE)
+                    .source(nba_props::domain::processor_message::INGEST_SOURCE)
+                    .detail_type(nba_props::domain::processor_message::BOX_SCORE_DETAIL_TYPE)
                     .detail(detail.to_string())
                     .build(),
             )

@@ -40,6 +40,9 @@ enum Command {
     /// Print the configuration each function would run with, from the environment
     /// (fails if any function's configuration is missing or invalid).
     Config,
+    /// Dead-letter queues.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
     /// Cut the committed fixtures from the full data.
     Fixtures {
         /// The `shared/data/nba` folder.
@@ -57,6 +60,25 @@ enum Command {
         /// First date whose main prop lines are kept.
         #[arg(long, default_value = "2025-11-01")]
         lines_from: NaiveDate,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// Send every message of a dead-letter queue back to its source queue (receive,
+    /// send, then delete: a redrive that stops half way loses nothing). Uses the
+    /// standard AWS configuration (profile, region, `AWS_ENDPOINT_URL` for a local
+    /// stack).
+    Redrive {
+        /// URL of the dead-letter queue.
+        #[arg(long)]
+        from: String,
+        /// URL of the queue to send the messages back to.
+        #[arg(long)]
+        to: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -129,6 +151,16 @@ async fn main() -> Result<()> {
             }
             if !failed.is_empty() {
                 bail!("not configured: {}", failed.join(", "));
+            }
+        }
+        Command::Dlq(DlqCommand::Redrive { from, to, json }) => {
+            let sdk = aws_config::load_from_env().await;
+            let report =
+                nba_props_cli::dlq::redrive(&aws_sdk_sqs::Client::new(&sdk), &from, &to).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("moved {} message(s) from {from} to {to}", report.moved);
             }
         }
         Command::Fixtures {

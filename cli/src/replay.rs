@@ -13,8 +13,9 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt, stream};
-use nba_props::prediction::{Market, Prediction, PredictionRequest, Recommendation};
-use nba_props::prediction_writer::WriterTally;
+use nba_props::domain::prediction_request::PredictionRequest;
+use nba_props::domain::prediction_writer::WriterTally;
+use nba_props::model::{Market, Prediction, Recommendation};
 
 use crate::dataset::{Dataset, morning_of};
 use crate::event_source::send_bodies;

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+pub use crate::model::breaker::{BreakerSettings, DEFAULT_LOCKOUT_HOURS, DEFAULT_MAX_ATTEMPTS};
+
 /// Names of the environment variables every function may read.
 pub mod vars {
     /// Hours an entity stays locked out after its breaker trips.
@@ -31,18 +33,24 @@ pub mod vars {
     pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
     /// How many DynamoDB writes one invocation keeps in flight.
     pub const WRITE_CONCURRENCY: &str = "PREDICTION_WRITE_CONCURRENCY";
+    /// How far ahead of the writer's clock a request's `generated_at` may be, in seconds.
+    pub const MAX_FUTURE_SKEW_SECONDS: &str = "PREDICTION_MAX_FUTURE_SKEW_SECONDS";
 }
 
-/// Default lockout after a breaker trips.
-pub const DEFAULT_LOCKOUT_HOURS: u32 = 24;
-/// Default failures before a breaker trips.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// The most failures a breaker may wait for: one below the processor queue's
+/// `maxReceiveCount` (5), so an entity's breaker trips (and records its work) before
+/// the queue could dead-letter the message, with one receive to spare for a storage
+/// error, which is retried without being counted. `infra/template.yaml` bounds its
+/// `CircuitBreakerMaxAttempts` parameter the same way.
+pub const MAX_ATTEMPTS_LIMIT: u32 = 4;
 /// Default model label.
 pub const DEFAULT_MODEL_VERSION: &str = "baseline-v1";
 /// Default metrics namespace.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "NbaProps";
 /// Default number of DynamoDB writes in flight per invocation.
 pub const DEFAULT_WRITE_CONCURRENCY: usize = 16;
+/// Default skew allowed for a request's `generated_at` (five minutes).
+pub const DEFAULT_MAX_FUTURE_SKEW_SECONDS: u32 = 300;
 
 /// A configuration value that is missing or cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,15 +141,6 @@ fn bounded_u32(
     Ok(value)
 }
 
-/// Circuit-breaker settings shared by every function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BreakerSettings {
-    /// Hours an entity stays locked out after a trip (`CIRCUIT_BREAKER_ENTITY_LOCKOUT_HOURS`).
-    pub lockout_hours: u32,
-    /// Failures before the breaker trips (`CIRCUIT_BREAKER_MAX_ATTEMPTS`).
-    pub max_attempts: u32,
-}
-
 impl BreakerSettings {
     /// Reads and validates the breaker settings; a malformed value is an error, never a
     /// silent default.
@@ -149,22 +148,13 @@ impl BreakerSettings {
         Ok(Self {
             // A year is the most any lockout could sensibly need.
             lockout_hours: bounded_u32(src, vars::LOCKOUT_HOURS, DEFAULT_LOCKOUT_HOURS, 1..=8760)?,
-            max_attempts: bounded_u32(src, vars::MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 1..=100)?,
+            max_attempts: bounded_u32(
+                src,
+                vars::MAX_ATTEMPTS,
+                DEFAULT_MAX_ATTEMPTS,
+                1..=MAX_ATTEMPTS_LIMIT,
+            )?,
         })
-    }
-
-    /// The lockout as a duration.
-    pub fn lockout(&self) -> chrono::Duration {
-        chrono::Duration::hours(i64::from(self.lockout_hours))
-    }
-}
-
-impl Default for BreakerSettings {
-    fn default() -> Self {
-        Self {
-            lockout_hours: DEFAULT_LOCKOUT_HOURS,
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
-        }
     }
 }
 
@@ -181,6 +171,8 @@ pub struct WriterConfig {
     pub metrics_namespace: String,
     /// DynamoDB writes kept in flight per invocation.
     pub write_concurrency: usize,
+    /// How far ahead of now a request's `generated_at` may be.
+    pub max_future_skew: chrono::Duration,
     /// Breaker settings (validated here too, so a bad deployment fails at once).
     pub breaker: BreakerSettings,
 }
@@ -206,6 +198,13 @@ impl WriterConfig {
                 DEFAULT_WRITE_CONCURRENCY as u32,
                 1..=256,
             )? as usize,
+            // A day is far beyond any clock drift; more would defeat the check.
+            max_future_skew: chrono::Duration::seconds(i64::from(bounded_u32(
+                src,
+                vars::MAX_FUTURE_SKEW_SECONDS,
+                DEFAULT_MAX_FUTURE_SKEW_SECONDS,
+                0..=86_400,
+            )?)),
             breaker: BreakerSettings::from_source(src)?,
         })
     }
@@ -309,6 +308,10 @@ impl fmt::Display for WriterConfig {
                 (vars::MODEL_VERSION, &self.model_version),
                 (vars::METRICS_NAMESPACE, &self.metrics_namespace),
                 (vars::WRITE_CONCURRENCY, &self.write_concurrency),
+                (
+                    vars::MAX_FUTURE_SKEW_SECONDS,
+                    &self.max_future_skew.num_seconds(),
+                ),
                 (vars::LOCKOUT_HOURS, &self.breaker.lockout_hours),
                 (vars::MAX_ATTEMPTS, &self.breaker.max_attempts),
             ],
@@ -384,7 +387,7 @@ mod tests {
 
     #[test]
     fn zero_or_huge_attempts_are_refused() {
-        for bad in ["0", "101", "-1", "2.5"] {
+        for bad in ["0", "5", "101", "-1", "2.5"] {
             let src = [("CIRCUIT_BREAKER_MAX_ATTEMPTS", bad)];
             assert!(
                 BreakerSettings::from_source(&src).is_err(),

@@ -1,47 +1,21 @@
-//! Domain logic and AWS adapters shared by the nba-props-serverless functions.
+//! The library every nba-props-serverless function shares, in layers; each imports
+//! only the layers above it in this list:
 //!
-//! Domain modules (`prediction`, `features`, `prediction_writer`, `processor`,
-//! `processors`, `breaker`, `completeness`, `nba_data`, ...) know nothing of the SDK;
-//! they talk to storage, queues and the bus through the traits they define. The
-//! adapters (`dynamodb`, `sqs`, `eventbridge`, `aws`) implement those traits, one
-//! module per AWS service.
+//! - [`model`]: leaf types (ids, names, stored records, timestamps, rounding). Imports
+//!   nothing of the crate.
+//! - [`config`] and [`metrics`]: configuration from the environment, and the EMF
+//!   metrics document.
+//! - [`ports`]: the traits the domain needs from storage, queues and the bus.
+//! - [`domain`]: what the pipeline does (message formats, breakers, feature
+//!   processors, the writer, the completeness check), without AWS or Lambda types.
+//! - [`adapters`]: the AWS services behind the ports; the SDK is named only here.
+//! - [`handlers`]: one module per function, from its Lambda event to domain calls and
+//!   back; the only place that sees `aws_lambda_events`.
 
-pub mod aws;
-pub mod breaker;
-pub mod completeness;
+pub mod adapters;
 pub mod config;
-pub mod dynamodb;
-pub mod eventbridge;
-pub mod features;
-pub mod game_data;
-pub mod ingest;
-pub mod messaging;
+pub mod domain;
+pub mod handlers;
 pub mod metrics;
-pub mod nba_data;
-pub mod prediction;
-pub mod prediction_writer;
-pub mod processor;
-pub mod processors;
-pub mod sqs;
-pub mod sqs_batch;
-pub mod telemetry;
-
-/// A storage call that failed (network, throttling after the SDK's retries, bad item).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{operation} failed: {message}")]
-pub struct StoreError {
-    /// What was being done ("PutItem predictions", ...).
-    pub operation: String,
-    /// The underlying error, rendered with its sources.
-    pub message: String,
-}
-
-impl StoreError {
-    /// Wraps an error with the operation it interrupted.
-    pub fn new(operation: impl Into<String>, error: impl std::fmt::Display) -> Self {
-        Self {
-            operation: operation.into(),
-            message: error.to_string(),
-        }
-    }
-}
+pub mod model;
+pub mod ports;

@@ -1,19 +1,21 @@
 //! `completeness-checker`: the 06:00 New York check (EventBridge Scheduler, or a manual
-//! invoke with the same JSON) → report, breaker resets, backfill requests. Logic lives
-//! in `nba_props::completeness`.
+//! invoke with the same JSON) → report, breaker resets, backfill requests. The handler
+//! is `nba_props::handlers::completeness_checker`.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use nba_props::completeness::CompletenessChecker;
+use nba_props::adapters::dynamodb::{self, BreakerTable, GameDataTable};
+use nba_props::adapters::eventbridge::EventBus;
+use nba_props::adapters::sdk_config::load_sdk_config;
+use nba_props::adapters::sqs::Queues;
 use nba_props::config::CheckerConfig;
-use nba_props::dynamodb::{self, BreakerTable, GameDataTable};
-use nba_props::eventbridge::EventBus;
-use nba_props::sqs::Queues;
+use nba_props::domain::completeness::CompletenessChecker;
+use nba_props::handlers::{self, completeness_checker::handle_event};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    nba_props::telemetry::init_lambda_logging();
+    handlers::init_logging();
     let config = CheckerConfig::from_env()?;
-    let sdk = nba_props::aws::load_sdk_config().await;
+    let sdk = load_sdk_config().await;
     let ddb = dynamodb::client(&sdk, None);
     let checker = CompletenessChecker {
         games: GameDataTable::new(ddb.clone(), &config.game_data_table),
@@ -32,8 +34,7 @@ async fn main() -> Result<(), Error> {
     let checker = &checker;
     run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            checker
-                .handle_event(event.payload)
+            handle_event(checker, event.payload)
                 .await
                 .map_err(Error::from)
         },

@@ -2,7 +2,7 @@
 //! each events/ file (and with bad input), against DynamoDB Local and moto.
 
 use anyhow::Result;
-use nba_props::game_data::GameDataStore;
+use nba_props::ports::GameDataStore;
 use nba_props_cli::dataset::week_2024_25;
 use nba_props_cli::event_source::visible_messages;
 use nba_props_cli::local_aws::{LocalAws, repo_root};

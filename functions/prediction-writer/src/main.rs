@@ -1,18 +1,20 @@
 //! `prediction-writer`: SQS batch of prediction requests → conditional writes to the
-//! predictions table. Logic lives in `nba_props::prediction_writer`.
+//! predictions table. The handler is `nba_props::handlers::prediction_writer`.
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use nba_props::adapters::dynamodb::{self, FeatureTable, PredictionTable};
+use nba_props::adapters::sdk_config::load_sdk_config;
 use nba_props::config::WriterConfig;
-use nba_props::dynamodb::{self, FeatureTable, PredictionTable};
-use nba_props::prediction_writer::PredictionWriter;
+use nba_props::domain::prediction_writer::PredictionWriter;
+use nba_props::handlers::{self, prediction_writer::handle_event};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    nba_props::telemetry::init_lambda_logging();
+    handlers::init_logging();
     // A bad deployment fails the cold start with a clear message, not each record.
     let config = WriterConfig::from_env()?;
-    let sdk = nba_props::aws::load_sdk_config().await;
+    let sdk = load_sdk_config().await;
     let client = dynamodb::client(&sdk, None);
     let writer = PredictionWriter::new(
         FeatureTable::new(client.clone(), &config.features_table),
@@ -21,8 +23,7 @@ async fn main() -> Result<(), Error> {
     );
     let writer = &writer;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        writer
-            .handle_event(event.payload)
+        handle_event(writer, event.payload)
             .await
             .map_err(Error::from)
     }))

@@ -3,7 +3,8 @@
 //! the events/ example, against DynamoDB Local.
 
 use anyhow::Result;
-use nba_props::prediction::{Market, Prediction, PredictionRequest};
+use nba_props::domain::prediction_request::PredictionRequest;
+use nba_props::model::{Market, Prediction};
 use nba_props_cli::dataset::Dataset;
 use nba_props_cli::local_aws::{LocalAws, repo_root};
 use nba_props_cli::provision::{LocalStack, unique_stack_name};

@@ -1,19 +1,25 @@
 //! `processor`: SQS batch of schedules, box scores and work items → game data,
-//! features, breakers, fan-out. Logic lives in `nba_props::processor`.
+//! features, breakers, fan-out. The handler is `nba_props::handlers::processor`.
+
+// The handler's future nests the SDK's futures many levels deep; computing its layout
+// needs more than the compiler's default query depth of 128.
+#![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use nba_props::adapters::dynamodb::{self, BreakerTable, FeatureTable, GameDataTable};
+use nba_props::adapters::eventbridge::EventBus;
+use nba_props::adapters::sdk_config::load_sdk_config;
+use nba_props::adapters::sqs::Queues;
 use nba_props::config::ProcessorConfig;
-use nba_props::dynamodb::{self, BreakerTable, FeatureTable, GameDataTable};
-use nba_props::eventbridge::EventBus;
-use nba_props::processor::Processor;
-use nba_props::sqs::Queues;
+use nba_props::domain::processor::Processor;
+use nba_props::handlers::{self, processor::handle_event};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    nba_props::telemetry::init_lambda_logging();
+    handlers::init_logging();
     let config = ProcessorConfig::from_env()?;
-    let sdk = nba_props::aws::load_sdk_config().await;
+    let sdk = load_sdk_config().await;
     let ddb = dynamodb::client(&sdk, None);
     let processor = Processor {
         games: GameDataTable::new(ddb.clone(), &config.game_data_table),
@@ -33,8 +39,7 @@ async fn main() -> Result<(), Error> {
     };
     let processor = &processor;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        processor
-            .handle_event(event.payload)
+        handle_event(processor, event.payload)
             .await
             .map_err(Error::from)
     }))

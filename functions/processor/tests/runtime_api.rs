@@ -2,9 +2,9 @@
 //! events/ file, against DynamoDB Local and moto.
 
 use anyhow::Result;
-use nba_props::breaker::ProcessorName;
-use nba_props::features::FeatureSource;
-use nba_props::game_data::GameDataStore;
+use nba_props::model::ProcessorName;
+use nba_props::ports::FeatureSource;
+use nba_props::ports::GameDataStore;
 use nba_props_cli::event_source::queue_depth;
 use nba_props_cli::local_aws::{LocalAws, repo_root};
 use nba_props_cli::provision::{LocalStack, unique_stack_name};

@@ -1,0 +1,727 @@
+//! The daily completeness check: makes late data heal the pipeline by itself.
+//!
+//! At 06:00 New York time it compares each checked date's schedule with the box scores
+//! stored, resets the circuit breakers of entities whose missing data has since arrived
+//! (and enqueues their recorded work again), asks for backfill of the games still
+//! missing, and reports all of it: as its result, as one log line, as an event on the
+//! bus and as a short morning summary.
+//!
+//! Which breakers: those tripped for analysis dates from the first checked date to the
+//! day after `game_date` (the morning's own slate, whose work needs last night's box
+//! scores). A breaker is reset only when its work's inputs are all stored now, judged
+//! by the same check its processor fails on ([`processors::missing_inputs`]).
+//!
+//! `handlers::completeness_checker` is the Lambda entry point: it logs the report as
+//! one line and emits its metrics.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::America::New_York;
+use futures::{StreamExt, TryStreamExt, stream};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::processors;
+use crate::metrics::Metrics;
+use crate::model::time::parse_game_date;
+use crate::model::{TrippedBreaker, WorkItem, canonical_timestamp};
+use crate::ports::{
+    BreakerResets, Destination, EventPublisher, GameDataStore, MessageSender, ResetOutcome,
+    StoreError,
+};
+
+/// Detail-type of the event asking a scraper to fetch a missing box score again.
+pub const BACKFILL_REQUESTED: &str = "Backfill Requested";
+/// Detail-type of the event carrying the report.
+pub const COMPLETENESS_REPORT: &str = "Completeness Report";
+/// The most days before `game_date` one run may check.
+pub const MAX_LOOKBACK_DAYS: u32 = 30;
+
+/// Input the checker refuses, before anything is read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// Not a JSON object of the known fields with the right types.
+    #[error("invalid completeness check input at {path}: {reason}")]
+    Malformed {
+        /// Where in the input.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A field with the right type but an unusable value.
+    #[error("invalid completeness check input: {field} {reason}")]
+    Invalid {
+        /// Field name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The input as sent by the schedule or by hand; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    game_date: Option<String>,
+    lookback_days: Option<i64>,
+    auto_reset_circuit_breakers: Option<bool>,
+    request_backfill: Option<bool>,
+    dry_run: Option<bool>,
+    /// EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: the run counts as
+    /// happening then, so a retried or late delivery still checks the right date.
+    scheduled_time: Option<String>,
+}
+
+/// A validated check request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRequest {
+    /// The latest date checked.
+    pub game_date: NaiveDate,
+    /// Days before `game_date` also checked.
+    pub lookback_days: u32,
+    /// Reset breakers whose data has arrived.
+    pub auto_reset_circuit_breakers: bool,
+    /// Publish a backfill request per missing game.
+    pub request_backfill: bool,
+    /// Report what would happen; write, send and publish nothing.
+    pub dry_run: bool,
+    /// When the run counts as happening (the scheduled time, else the clock).
+    pub run_at: DateTime<Utc>,
+}
+
+/// Yesterday in New York at `at`: the date whose games the 06:00 check looks at, right
+/// across daylight-saving changes (the date is taken in New York, not in UTC).
+pub fn default_game_date(at: DateTime<Utc>) -> NaiveDate {
+    let today = at.with_timezone(&New_York).date_naive();
+    today
+        .pred_opt()
+        .expect("dates near the present have a predecessor")
+}
+
+impl CheckRequest {
+    /// Validates the input (a JSON object, `null` or `{}` for all defaults) at `now`.
+    pub fn from_input(input: &serde_json::Value, now: DateTime<Utc>) -> Result<Self, InputError> {
+        let raw: RawInput = if input.is_null() {
+            RawInput::default()
+        } else if !input.is_object() {
+            return Err(InputError::Malformed {
+                path: ".".into(),
+                reason: format!("expected a JSON object of optional fields, got {input}"),
+            });
+        } else {
+            serde_path_to_error::deserialize(input).map_err(|e| InputError::Malformed {
+                path: e.path().to_string(),
+                reason: e.inner().to_string(),
+            })?
+        };
+        let run_at = match raw.scheduled_time {
+            None => now,
+            Some(t) => DateTime::parse_from_rfc3339(&t)
+                .map_err(|e| InputError::Invalid {
+                    field: "scheduled_time",
+                    reason: format!("{t:?} is not an RFC 3339 time: {e}"),
+                })?
+                .with_timezone(&Utc),
+        };
+        let today = run_at.with_timezone(&New_York).date_naive();
+        let game_date = match raw.game_date {
+            None => default_game_date(run_at),
+            Some(d) => parse_game_date(&d).ok_or_else(|| InputError::Invalid {
+                field: "game_date",
+                reason: format!("{d:?} is not a date (expected YYYY-MM-DD)"),
+            })?,
+        };
+        if game_date > today {
+            return Err(InputError::Invalid {
+                field: "game_date",
+                reason: format!(
+                    "{game_date} is after today ({today} in New York): its games cannot have box scores yet"
+                ),
+            });
+        }
+        let lookback_days = match raw.lookback_days {
+            None => 0,
+            Some(n) if (0..=i64::from(MAX_LOOKBACK_DAYS)).contains(&n) => n as u32,
+            Some(n) => {
+                return Err(InputError::Invalid {
+                    field: "lookback_days",
+                    reason: format!("must be between 0 and {MAX_LOOKBACK_DAYS}, got {n}"),
+                });
+            }
+        };
+        Ok(Self {
+            game_date,
+            lookback_days,
+            auto_reset_circuit_breakers: raw.auto_reset_circuit_breakers.unwrap_or(true),
+            request_backfill: raw.request_backfill.unwrap_or(true),
+            dry_run: raw.dry_run.unwrap_or(false),
+            run_at,
+        })
+    }
+
+    /// The dates whose games are checked, oldest first.
+    pub fn checked_dates(&self) -> Vec<NaiveDate> {
+        (0..=i64::from(self.lookback_days))
+            .rev()
+            .map(|back| self.game_date - Duration::days(back))
+            .collect()
+    }
+
+    /// The analysis dates whose tripped breakers are considered: the checked dates and
+    /// the day after `game_date`.
+    pub fn breaker_dates(&self) -> Vec<NaiveDate> {
+        let mut dates = self.checked_dates();
+        dates.push(self.game_date + Duration::days(1));
+        dates
+    }
+}
+
+/// A scheduled game without a complete box score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingGame {
+    /// NBA game id.
+    pub game_id: String,
+    /// Game date.
+    pub game_date: NaiveDate,
+    /// Home team.
+    pub home: String,
+    /// Away team.
+    pub away: String,
+}
+
+/// One checked date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateCompleteness {
+    /// The date.
+    pub game_date: NaiveDate,
+    /// Games on the stored schedule.
+    pub games_expected: u32,
+    /// Of those, games whose box score is stored.
+    pub games_complete: u32,
+    /// The others.
+    pub missing_games: Vec<MissingGame>,
+}
+
+/// The result of one check. Totals cover every checked date (just `game_date` unless
+/// `lookback_days` was given); `dates` has the detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletenessReport {
+    /// The latest date checked.
+    pub game_date: NaiveDate,
+    /// Games on the schedule.
+    pub games_expected: u32,
+    /// Games with a complete box score.
+    pub games_complete: u32,
+    /// Ids of the games without one.
+    pub missing_games: Vec<String>,
+    /// Breakers this run cleared (in a dry run: would have cleared).
+    pub circuit_breakers_reset: u32,
+    /// Backfill requests published (in a dry run: would have published).
+    pub backfill_requested: u32,
+    /// Tripped breakers whose entity now has its data (reset unless turned off).
+    pub breakers_ready: u32,
+    /// Tripped breakers whose entity still lacks data; they stay tripped.
+    pub breakers_still_tripped: u32,
+    /// Work items enqueued again for reset breakers.
+    pub work_reenqueued: u32,
+    /// Whether resets were asked for.
+    pub auto_reset_circuit_breakers: bool,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// When the run counts as happening.
+    pub checked_at: String,
+    /// Per checked date, oldest first.
+    pub dates: Vec<DateCompleteness>,
+}
+
+impl CompletenessReport {
+    /// The short morning summary an email or chat subscriber can deliver as is.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let first = self.dates.first().map_or(self.game_date, |d| d.game_date);
+        let span = if first == self.game_date {
+            self.game_date.to_string()
+        } else {
+            format!("{first} to {}", self.game_date)
+        };
+        let _ = writeln!(s, "NBA props completeness check for {span}");
+        if self.dry_run {
+            let _ = writeln!(
+                s,
+                "DRY RUN: nothing was written; the counts say what a real run would do."
+            );
+        }
+        if self.games_expected == 0 {
+            let _ = writeln!(s, "No games on the stored schedule.");
+        } else {
+            let _ = writeln!(
+                s,
+                "Box scores: {} of {} games complete.",
+                self.games_complete, self.games_expected
+            );
+        }
+        for d in &self.dates {
+            for g in &d.missing_games {
+                let _ = writeln!(
+                    s,
+                    "  missing: {} {} @ {} ({})",
+                    g.game_id, g.away, g.home, g.game_date
+                );
+            }
+        }
+        if !self.missing_games.is_empty() {
+            let _ = writeln!(
+                s,
+                "Backfill requested: {} game(s).",
+                self.backfill_requested
+            );
+        }
+        let _ = write!(
+            s,
+            "Circuit breakers: {} reset ({} work item(s) re-enqueued), {} still tripped",
+            self.circuit_breakers_reset, self.work_reenqueued, self.breakers_still_tripped
+        );
+        if !self.auto_reset_circuit_breakers && self.breakers_ready > 0 {
+            let _ = write!(
+                s,
+                "; {} have their data now but auto-reset is off",
+                self.breakers_ready
+            );
+        }
+        s.push('.');
+        s
+    }
+
+    /// The report as EMF counters. A dry run changed nothing, so it counts no resets
+    /// and no backfill requests: dashboards and alarms count only real work.
+    pub fn metrics(&self, namespace: &str) -> Metrics {
+        let mut m = Metrics::new(namespace, "completeness-checker");
+        m.count("GamesExpected", u64::from(self.games_expected));
+        m.count(
+            "GamesMissing",
+            u64::from(self.games_expected - self.games_complete),
+        );
+        m.count(
+            "BreakersStillTripped",
+            u64::from(self.breakers_still_tripped),
+        );
+        if !self.dry_run {
+            m.count(
+                "CircuitBreakersReset",
+                u64::from(self.circuit_breakers_reset),
+            );
+            m.count("BackfillRequested", u64::from(self.backfill_requested));
+        }
+        m
+    }
+}
+
+/// Why a check failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// Refused input; nothing was read or written.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Storage, queue or bus failed; the check can be run again (resets are
+    /// conditional and re-enqueued work is idempotent).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The checker's ports.
+#[derive(Debug, Clone)]
+pub struct CompletenessChecker<G, B, Q, E> {
+    /// Schedules and box scores.
+    pub games: G,
+    /// Breakers.
+    pub breakers: B,
+    /// The processor queue, for re-enqueued work.
+    pub queues: Q,
+    /// The bus, for backfill requests and the report.
+    pub events: E,
+    /// EMF namespace.
+    pub metrics_namespace: String,
+}
+
+/// Breaker reads and input checks kept in flight at once.
+const CONCURRENCY: usize = 8;
+
+impl<G, B, Q, E> CompletenessChecker<G, B, Q, E>
+where
+    G: GameDataStore,
+    B: BreakerResets,
+    Q: MessageSender,
+    E: EventPublisher,
+{
+    /// The EMF namespace of this checker's metrics.
+    pub fn metrics_namespace(&self) -> &str {
+        &self.metrics_namespace
+    }
+
+    /// Validates the input at `now` (logging a refusal) and runs the check.
+    pub async fn check_input(
+        &self,
+        input: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<CompletenessReport, CheckError> {
+        let request = CheckRequest::from_input(input, now).inspect_err(|e| {
+            tracing::error!(input = %input, error = %e, "completeness check refused its input");
+        })?;
+        Ok(self.check(&request).await?)
+    }
+
+    /// Runs a validated check.
+    pub async fn check(&self, request: &CheckRequest) -> Result<CompletenessReport, StoreError> {
+        let writes = !request.dry_run;
+
+        let mut dates = Vec::new();
+        for date in request.checked_dates() {
+            let games = self.games.games_on(date).await?;
+            dates.push(DateCompleteness {
+                game_date: date,
+                games_expected: games.len() as u32,
+                games_complete: games.iter().filter(|g| g.complete).count() as u32,
+                missing_games: games
+                    .into_iter()
+                    .filter(|g| !g.complete)
+                    .map(|g| MissingGame {
+                        game_id: g.game_id,
+                        game_date: g.game_date,
+                        home: g.home,
+                        away: g.away,
+                    })
+                    .collect(),
+            });
+        }
+        let missing: Vec<&MissingGame> = dates.iter().flat_map(|d| &d.missing_games).collect();
+
+        let (ready, still_tripped) = self.sort_tripped(&request.breaker_dates()).await?;
+        // Those an interrupted run already cleared only need their work enqueued.
+        let ready_to_reset = ready.iter().filter(|b| !b.awaiting_reenqueue()).count() as u32;
+        let mut reset = 0u32;
+        let mut reenqueued = 0u32;
+        if request.auto_reset_circuit_breakers {
+            if writes {
+                (reset, reenqueued) = self.reset_all(&ready, request.run_at).await?;
+            } else {
+                reset = ready_to_reset;
+                reenqueued = ready
+                    .iter()
+                    .map(|b| b.work_to_reenqueue().len() as u32)
+                    .sum();
+            }
+        }
+
+        let mut backfill = 0u32;
+        if request.request_backfill && !missing.is_empty() {
+            if writes {
+                let details: Vec<serde_json::Value> = missing
+                    .iter()
+                    .map(|g| {
+                        serde_json::json!({
+                            "game_id": g.game_id,
+                            "game_date": g.game_date,
+                            "home": g.home,
+                            "away": g.away,
+                            "reason": "no box score at the completeness check",
+                            "requested_at": canonical_timestamp(request.run_at),
+                        })
+                    })
+                    .collect();
+                self.events
+                    .publish_all(BACKFILL_REQUESTED, &details)
+                    .await?;
+            }
+            backfill = missing.len() as u32;
+        }
+
+        let report = CompletenessReport {
+            game_date: request.game_date,
+            games_expected: dates.iter().map(|d| d.games_expected).sum(),
+            games_complete: dates.iter().map(|d| d.games_complete).sum(),
+            missing_games: missing.iter().map(|g| g.game_id.clone()).collect(),
+            circuit_breakers_reset: reset,
+            backfill_requested: backfill,
+            breakers_ready: ready_to_reset,
+            breakers_still_tripped: still_tripped,
+            work_reenqueued: reenqueued,
+            auto_reset_circuit_breakers: request.auto_reset_circuit_breakers,
+            dry_run: request.dry_run,
+            checked_at: canonical_timestamp(request.run_at),
+            dates,
+        };
+        if writes {
+            let mut detail = serde_json::to_value(&report).expect("reports serialise");
+            detail["summary"] = serde_json::Value::String(report.summary());
+            self.events.publish(COMPLETENESS_REPORT, &detail).await?;
+        }
+        Ok(report)
+    }
+
+    /// The tripped breakers of these analysis dates, split into those whose entity has
+    /// its data now (with any left cleared-but-not-enqueued by an interrupted run) and
+    /// a count of those that still lack it.
+    async fn sort_tripped(
+        &self,
+        analysis_dates: &[NaiveDate],
+    ) -> Result<(Vec<TrippedBreaker>, u32), StoreError> {
+        let mut tripped = Vec::new();
+        for date in analysis_dates {
+            tripped.extend(self.breakers.tripped_on(*date).await?);
+        }
+        let judged: Vec<(TrippedBreaker, Option<String>)> = stream::iter(tripped)
+            .map(|b| async move {
+                if b.awaiting_reenqueue() {
+                    return Ok((b, None));
+                }
+                let work = WorkItem::for_breaker(&b.key);
+                let missing = processors::missing_inputs(&self.games, &work).await?;
+                Ok::<_, StoreError>((b, missing))
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut ready = Vec::new();
+        let mut still = 0;
+        for (b, missing) in judged {
+            match missing {
+                None => ready.push(b),
+                Some(reason) => {
+                    tracing::info!(breaker = %b.key, reason, "breaker stays tripped: data still missing");
+                    still += 1;
+                }
+            }
+        }
+        ready.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok((ready, still))
+    }
+
+    /// Clears each breaker (conditionally), enqueues the work of those cleared, then
+    /// forgets that work. Returns (breakers reset, work items enqueued).
+    async fn reset_all(
+        &self,
+        ready: &[TrippedBreaker],
+        now: DateTime<Utc>,
+    ) -> Result<(u32, u32), StoreError> {
+        let outcomes: Vec<(&TrippedBreaker, bool)> = stream::iter(ready)
+            .map(|b| async move {
+                if b.awaiting_reenqueue() {
+                    return Ok((b, false));
+                }
+                match self.breakers.reset(b, now).await? {
+                    ResetOutcome::Reset => Ok((b, true)),
+                    ResetOutcome::Changed => {
+                        tracing::info!(breaker = %b.key, "breaker changed since it was read; left for the next check");
+                        Ok::<_, StoreError>((b, false))
+                    }
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        let cleared: Vec<&TrippedBreaker> = outcomes
+            .iter()
+            .filter(|(b, reset)| *reset || b.awaiting_reenqueue())
+            .map(|(b, _)| *b)
+            .collect();
+        let reset = outcomes.iter().filter(|(_, reset)| *reset).count() as u32;
+        let bodies: Vec<String> = cleared.iter().flat_map(|b| b.work_to_reenqueue()).collect();
+        self.queues
+            .send_all(Destination::ProcessorQueue, &bodies)
+            .await?;
+        for b in &cleared {
+            tracing::info!(breaker = %b.key, "breaker reset; its work is enqueued again");
+        }
+        stream::iter(&cleared)
+            .map(|b| self.breakers.finish_reset(b))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok((reset, bodies.len() as u32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_default_date_is_yesterday_in_new_york_across_dst_changes() {
+        let cases = [
+            // 06:00 EDT on 2025-03-09 (clocks sprang forward at 02:00) is 10:00 UTC.
+            ("2025-03-09T10:00:00Z", "2025-03-08"),
+            // 06:00 EST on 2025-11-02 (clocks fell back at 02:00 EDT) is 11:00 UTC.
+            ("2025-11-02T11:00:00Z", "2025-11-01"),
+            // Ordinary days: 06:00 EST = 11:00 UTC, 06:00 EDT = 10:00 UTC.
+            ("2025-01-15T11:00:00Z", "2025-01-14"),
+            ("2025-07-15T10:00:00Z", "2025-07-14"),
+            // Late evening in New York is already the next day in UTC: still New York's
+            // yesterday, not UTC's.
+            ("2025-11-05T03:30:00Z", "2025-11-03"),
+            // Around midnight on the DST days themselves (EST, then EDT).
+            ("2025-03-09T04:30:00Z", "2025-03-07"),
+            ("2025-03-09T05:30:00Z", "2025-03-08"),
+            ("2025-11-02T03:30:00Z", "2025-10-31"),
+            ("2025-11-02T05:30:00Z", "2025-11-01"),
+        ];
+        for (run_at, expected) in cases {
+            assert_eq!(default_game_date(at(run_at)), date(expected), "{run_at}");
+        }
+    }
+
+    #[test]
+    fn an_empty_or_null_input_takes_every_default() {
+        let now = at("2025-11-05T11:00:00Z");
+        for input in [json!({}), serde_json::Value::Null] {
+            let r = CheckRequest::from_input(&input, now).unwrap();
+            assert_eq!(r.game_date, date("2025-11-04"));
+            assert_eq!(r.lookback_days, 0);
+            assert!(r.auto_reset_circuit_breakers && r.request_backfill && !r.dry_run);
+            assert_eq!(r.checked_dates(), vec![date("2025-11-04")]);
+            assert_eq!(
+                r.breaker_dates(),
+                vec![date("2025-11-04"), date("2025-11-05")]
+            );
+        }
+    }
+
+    #[test]
+    fn the_scheduled_time_decides_the_date_not_the_delivery_time() {
+        // Scheduled at 06:00 EST on 2025-03-09, delivered a day late by retries.
+        let r = CheckRequest::from_input(
+            &json!({"scheduled_time": "2025-03-09T11:00:00Z"}),
+            at("2025-03-10T12:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(r.game_date, date("2025-03-08"));
+    }
+
+    #[test]
+    fn every_field_is_read() {
+        let r = CheckRequest::from_input(
+            &json!({"game_date": "2025-11-04", "lookback_days": 2,
+                    "auto_reset_circuit_breakers": false, "request_backfill": false,
+                    "dry_run": true}),
+            at("2025-11-06T11:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(
+            r.checked_dates(),
+            vec![date("2025-11-02"), date("2025-11-03"), date("2025-11-04")]
+        );
+        assert_eq!(r.breaker_dates().last(), Some(&date("2025-11-05")));
+        assert!(!r.auto_reset_circuit_breakers && !r.request_backfill && r.dry_run);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_field_named() {
+        let now = at("2025-11-06T11:00:00Z");
+        let cases = [
+            (json!({"game_date": "2025-02-30"}), "game_date"),
+            (json!({"game_date": "11/04/2025"}), "game_date"),
+            (json!({"game_date": "2025-11-4"}), "game_date"),
+            (json!({"game_date": "2025-11-07"}), "after today"),
+            (json!({"lookback_days": -1}), "lookback_days"),
+            (json!({"lookback_days": 31}), "lookback_days"),
+            (json!({"lookback_days": "3"}), "lookback_days"),
+            (json!({"dry_run": "yes"}), "dry_run"),
+            (
+                json!({"auto_reset_circuit_breakers": 0}),
+                "auto_reset_circuit_breakers",
+            ),
+            (
+                json!({"auto_reset_circuit_breaker": false}),
+                "unknown field",
+            ),
+            (json!({"scheduled_time": "yesterday"}), "scheduled_time"),
+            (json!([1, 2]), "expected a JSON object"),
+            (json!("2025-11-04"), "expected a JSON object"),
+        ];
+        for (input, needle) in cases {
+            let err = CheckRequest::from_input(&input, now)
+                .expect_err(&input.to_string())
+                .to_string();
+            assert!(err.contains(needle), "{input}: {err}");
+        }
+    }
+
+    fn report(dry_run: bool) -> CompletenessReport {
+        CompletenessReport {
+            game_date: date("2024-11-06"),
+            games_expected: 12,
+            games_complete: 11,
+            missing_games: vec!["0022400180".into()],
+            circuit_breakers_reset: 14,
+            backfill_requested: 1,
+            breakers_ready: 14,
+            breakers_still_tripped: 2,
+            work_reenqueued: 14,
+            auto_reset_circuit_breakers: true,
+            dry_run,
+            checked_at: "2024-11-07T11:00:00.000000Z".into(),
+            dates: vec![DateCompleteness {
+                game_date: date("2024-11-06"),
+                games_expected: 12,
+                games_complete: 11,
+                missing_games: vec![MissingGame {
+                    game_id: "0022400180".into(),
+                    game_date: date("2024-11-06"),
+                    home: "BOS".into(),
+                    away: "NYK".into(),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn the_summary_says_what_is_missing_and_what_was_done() {
+        let s = report(false).summary();
+        assert!(s.contains("for 2024-11-06"), "{s}");
+        assert!(s.contains("11 of 12 games complete"), "{s}");
+        assert!(s.contains("0022400180 NYK @ BOS"), "{s}");
+        assert!(s.contains("Backfill requested: 1"), "{s}");
+        assert!(
+            s.contains("14 reset (14 work item(s) re-enqueued), 2 still tripped"),
+            "{s}"
+        );
+        assert!(!s.contains("DRY RUN"), "{s}");
+        assert!(report(true).summary().contains("DRY RUN"));
+    }
+
+    #[test]
+    fn a_dry_run_counts_no_resets_or_backfills_in_its_metrics() {
+        let real = report(false).metrics("NbaProps").to_emf(0);
+        assert_eq!(real["CircuitBreakersReset"], 14);
+        assert_eq!(real["BackfillRequested"], 1);
+        let dry = report(true).metrics("NbaProps").to_emf(0);
+        assert!(dry.get("CircuitBreakersReset").is_none(), "{dry}");
+        assert!(dry.get("BackfillRequested").is_none(), "{dry}");
+        assert_eq!(dry["GamesMissing"], 1);
+    }
+
+    #[test]
+    fn the_report_serialises_with_the_contract_fields() {
+        let v = serde_json::to_value(report(false)).unwrap();
+        for field in [
+            "game_date",
+            "games_expected",
+            "games_complete",
+            "missing_games",
+            "circuit_breakers_reset",
+            "backfill_requested",
+        ] {
+            assert!(v.get(field).is_some(), "{field} missing from {v}");
+        }
+        assert_eq!(v["game_date"], "2024-11-06");
+        assert_eq!(v["missing_games"], json!(["0022400180"]));
+    }
+}

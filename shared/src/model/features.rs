@@ -1,0 +1,88 @@
+//! The player features the prediction writer reads: what `player_composite_factors`
+//! stores for a player and game date.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::ids;
+use super::processor_name::ProcessorName;
+
+/// A player's features for one game date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlayerGameFeatures {
+    /// Player lookup key.
+    pub player_lookup: String,
+    /// Display name.
+    pub player_name: String,
+    /// The game date these features are for (the analysis date).
+    pub game_date: NaiveDate,
+    /// Player's team.
+    pub team: String,
+    /// Opponent.
+    pub opponent: String,
+    /// Whether the team is at home.
+    pub home: bool,
+    /// Games in the form window (at most the processors' window of 10).
+    pub games_used: u32,
+    /// Average minutes over the window.
+    pub minutes_avg: f64,
+    /// Average points over the window.
+    pub points_avg: f64,
+    /// Average rebounds over the window.
+    pub rebounds_avg: f64,
+    /// Average assists over the window.
+    pub assists_avg: f64,
+    /// Days since the player's previous game.
+    pub rest_days: Option<u32>,
+    /// Second night of a back-to-back.
+    pub back_to_back: bool,
+    /// Points the opponent allows per game relative to the league (1.0 = average).
+    pub opponent_points_factor: f64,
+    /// Rebounds the opponent allows relative to the league.
+    pub opponent_rebounds_factor: f64,
+    /// Assists the opponent allows relative to the league.
+    pub opponent_assists_factor: f64,
+}
+
+impl PlayerGameFeatures {
+    /// A plausible feature set for unit tests.
+    pub fn example() -> Self {
+        Self {
+            player_lookup: "lebronjames".into(),
+            player_name: "LeBron James".into(),
+            game_date: NaiveDate::from_ymd_opt(2025, 11, 5).expect("valid date"),
+            team: "LAL".into(),
+            opponent: "SAS".into(),
+            home: false,
+            games_used: 10,
+            minutes_avg: 34.0,
+            points_avg: 24.0,
+            rebounds_avg: 7.5,
+            assists_avg: 8.0,
+            rest_days: Some(2),
+            back_to_back: false,
+            opponent_points_factor: 1.0,
+            opponent_rebounds_factor: 1.0,
+            opponent_assists_factor: 1.0,
+        }
+    }
+
+    /// Features table partition key of a player.
+    pub fn entity_id(player_lookup: &str) -> String {
+        ids::player_entity_id(player_lookup)
+    }
+
+    /// Features table sort key of the composite factors on a date.
+    pub fn feature_key(game_date: NaiveDate) -> String {
+        ids::feature_key(ProcessorName::PlayerCompositeFactors, game_date)
+    }
+}
+
+/// The (player, game date) a feature lookup is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeatureKey {
+    /// Player lookup key.
+    pub player_lookup: String,
+    /// Game date.
+    pub game_date: NaiveDate,
+}

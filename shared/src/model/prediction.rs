@@ -1,0 +1,63 @@
+//! The prediction item: the single current prediction per (player_lookup, game_date,
+//! market), and the recommendation it carries. How it is computed is in
+//! `domain::prediction`; how it is written, in `adapters::dynamodb::predictions`.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::market::Market;
+
+/// What the writer recommends against a market line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Recommendation {
+    /// Prediction clearly above the line.
+    Over,
+    /// Prediction clearly below the line.
+    Under,
+    /// Too close to the line to call.
+    Pass,
+    /// No line was known.
+    NoLine,
+}
+
+/// One stored prediction: the single current item for (player_lookup, game_date, market).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Partition key: the player.
+    pub player_lookup: String,
+    /// Sort key: `YYYY-MM-DD#market`, so one player's predictions for a date sit together.
+    pub prediction_key: String,
+    /// Game date (`YYYY-MM-DD`); also the GSI partition key.
+    pub game_date: String,
+    /// Market name.
+    pub market: Market,
+    /// Predicted stat value, rounded to 0.1.
+    pub predicted_value: f64,
+    /// Market line when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<f64>,
+    /// Prediction minus line when a line is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge: Option<f64>,
+    /// OVER / UNDER / PASS / NO_LINE.
+    pub recommendation: Recommendation,
+    /// Model label.
+    pub model_version: String,
+    /// The request's `generated_at` in canonical form; orders writes.
+    pub generated_at: String,
+    /// Always true for the stored item: there is only ever one current item per key.
+    pub is_active: bool,
+    /// SHA-256 of the inputs that produced this prediction, to tell a true duplicate
+    /// from a different payload reusing the same `generated_at`.
+    pub payload_hash: String,
+    /// Wall-clock time of the write, for operators.
+    pub written_at: String,
+}
+
+impl Prediction {
+    /// The sort key for a game date and market.
+    pub fn key_for(game_date: NaiveDate, market: Market) -> String {
+        format!("{game_date}#{market}")
+    }
+}

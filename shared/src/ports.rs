@@ -1,0 +1,379 @@
+//! Ports: every trait the domain needs from the outside world (game data, breakers,
+//! features, predictions, queues and the bus), the outcomes they report and the one
+//! error they fail with. The adapters (`adapters::dynamodb`, `adapters::sqs`,
+//! `adapters::eventbridge`) implement them; the domain's unit tests implement them in
+//! memory. Ports import only `model`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::model::{
+    BoxScore, BreakerKey, BreakerSettings, BreakerState, FeatureKey, GameStatus, PlayerGame,
+    PlayerGameFeatures, PlayerShotGame, Prediction, ProcessorName, RosterEntry, Schedule,
+    ShotChart, TeamGame, TrippedBreaker,
+};
+
+/// A storage, queue or bus call that failed (network, throttling after the SDK's
+/// retries, bad item).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation} failed: {message}")]
+pub struct StoreError {
+    /// What was being done ("PutItem predictions", ...).
+    pub operation: String,
+    /// The underlying error, rendered with its sources.
+    pub message: String,
+}
+
+impl StoreError {
+    /// Wraps an error with the operation it interrupted.
+    pub fn new(operation: impl Into<String>, error: impl std::fmt::Display) -> Self {
+        Self {
+            operation: operation.into(),
+            message: error.to_string(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Game data
+
+/// What storing a box score did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoxScoreOutcome {
+    /// Stored; the game is now complete.
+    Stored,
+    /// A newer version of this box score is already stored; nothing changed.
+    Stale,
+    /// The same version is already stored; nothing changed.
+    Duplicate,
+}
+
+/// Why a box score cannot be stored.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BoxScoreRejected {
+    /// The game is not on the stored schedule of its date.
+    #[error("game {game_id} is not on the schedule of {game_date}")]
+    NotScheduled {
+        /// Game id.
+        game_id: String,
+        /// Game date.
+        game_date: NaiveDate,
+    },
+    /// The box score's teams are not the scheduled ones.
+    #[error("game {game_id} is scheduled as {scheduled}, the box score says {got}")]
+    TeamsMismatch {
+        /// Game id.
+        game_id: String,
+        /// "AWAY @ HOME" on the schedule.
+        scheduled: String,
+        /// "AWAY @ HOME" in the box score.
+        got: String,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads and writes game data.
+pub trait GameDataStore: Send + Sync {
+    /// Stores a date's schedule; games already stored keep their completeness.
+    fn put_schedule(
+        &self,
+        schedule: &Schedule,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores a box score and marks its game complete, unless a newer version is stored.
+    fn put_box_score(
+        &self,
+        box_score: &BoxScore,
+    ) -> impl Future<Output = Result<BoxScoreOutcome, BoxScoreRejected>> + Send;
+
+    /// The scheduled games of a date.
+    fn games_on(
+        &self,
+        date: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<GameStatus>, StoreError>> + Send;
+
+    /// A team's scheduled games before `before`, newest first, at most `limit`.
+    fn team_games_before(
+        &self,
+        team: &str,
+        before: NaiveDate,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<TeamGame>, StoreError>> + Send;
+
+    /// A team's game on a date, if scheduled.
+    fn team_game_on(
+        &self,
+        team: &str,
+        date: NaiveDate,
+    ) -> impl Future<Output = Result<Option<TeamGame>, StoreError>> + Send;
+
+    /// A player's lines before `before`, newest first, at most `limit`.
+    fn player_games_before(
+        &self,
+        player_lookup: &str,
+        before: NaiveDate,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<PlayerGame>, StoreError>> + Send;
+
+    /// Players who played for a team on or after `since`.
+    fn roster(
+        &self,
+        team: &str,
+        since: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<RosterEntry>, StoreError>> + Send;
+
+    /// Stores a game's shot chart (the game must be on the stored schedule).
+    fn put_shot_chart(
+        &self,
+        chart: &ShotChart,
+    ) -> impl Future<Output = Result<(), BoxScoreRejected>> + Send;
+
+    /// A player's shot charts before `before`, newest first, at most `limit`.
+    fn player_shots_before(
+        &self,
+        player_lookup: &str,
+        before: NaiveDate,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<PlayerShotGame>, StoreError>> + Send;
+
+    /// Every completed team-game in `from..before` across the league (both sides of
+    /// each game), for league averages.
+    fn league_games(
+        &self,
+        from: NaiveDate,
+        before: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<TeamGame>, StoreError>> + Send;
+
+    /// Whether a date's fan-out has been sent whole (strongly consistent).
+    fn fan_out_done(
+        &self,
+        date: NaiveDate,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Marks a date's fan-out sent whole; called only after every send succeeded.
+    fn mark_fan_out_done(
+        &self,
+        date: NaiveDate,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+// ---------------------------------------------------------------------------------
+// Circuit breakers
+
+/// What happened when a failure was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureOutcome {
+    /// Counted; the breaker is still closed, so the work is retried.
+    Counted {
+        /// Failures so far.
+        attempts: u32,
+    },
+    /// This failure tripped the breaker (exactly one caller sees this per trip).
+    Tripped {
+        /// Failures so far.
+        attempts: u32,
+        /// End of the lockout.
+        until: DateTime<Utc>,
+        /// Which trip of this breaker it is (1 for the first); its event is pending
+        /// until [`BreakerStore::trip_published`].
+        trip: u32,
+    },
+    /// The breaker was already open (another failure tripped it).
+    AlreadyOpen {
+        /// Failures so far.
+        attempts: u32,
+    },
+}
+
+/// Persistent breakers.
+pub trait BreakerStore: Send + Sync {
+    /// The stored state of many breakers in one request; absent keys have no item.
+    fn get_many(
+        &self,
+        keys: &[BreakerKey],
+    ) -> impl Future<Output = Result<HashMap<BreakerKey, BreakerState>, StoreError>> + Send;
+
+    /// Counts one failure atomically and trips the breaker when the count reaches the
+    /// limit; the trip is a conditional write, so it happens once however many failures
+    /// race.
+    fn record_failure(
+        &self,
+        key: &BreakerKey,
+        error: &str,
+        settings: &BreakerSettings,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<FailureOutcome, StoreError>> + Send;
+
+    /// Records work that was not processed because the breaker is open, so a reset can
+    /// enqueue it again.
+    fn record_skipped(
+        &self,
+        key: &BreakerKey,
+        work: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Marks trip number `trip`'s `Circuit Breaker Tripped` event published. Until then
+    /// the breaker says its event is pending, and whoever finds it so publishes it: a
+    /// failed publish is retried, never lost.
+    fn trip_published(
+        &self,
+        key: &BreakerKey,
+        trip: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Clears the failure count after a success (only when one was counted).
+    fn clear_attempts(
+        &self,
+        key: &BreakerKey,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What a conditional reset found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetOutcome {
+    /// Cleared: the entity processes again.
+    Reset,
+    /// The breaker changed since it was read (tripped again, or reset by another run);
+    /// left as it is.
+    Changed,
+}
+
+/// The reset side of the breakers, used by the completeness check. A reset is two
+/// writes around the enqueue: clear the breaker (conditional), enqueue its work, then
+/// forget the work and drop it from the tripped index. A run that stops in between
+/// leaves the breaker cleared but still indexed with its work, and the next run
+/// enqueues it: work is never lost, at worst enqueued twice (it is idempotent).
+pub trait BreakerResets: Send + Sync {
+    /// Breakers tripped (or cleared and awaiting re-enqueue) for an analysis date,
+    /// from the sparse index: a Query, never a Scan.
+    fn tripped_on(
+        &self,
+        analysis_date: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<TrippedBreaker>, StoreError>> + Send;
+
+    /// Clears a tripped breaker if it has not tripped again since it was read.
+    fn reset(
+        &self,
+        breaker: &TrippedBreaker,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<ResetOutcome, StoreError>> + Send;
+
+    /// After the work was enqueued: forgets it and drops the breaker from the tripped
+    /// index (unless it tripped again meanwhile).
+    fn finish_reset(
+        &self,
+        breaker: &TrippedBreaker,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+// ---------------------------------------------------------------------------------
+// Features
+
+/// Reads player features (the composite factors the prediction writer needs).
+pub trait FeatureStore: Send + Sync {
+    /// Fetches the features of many players at once; keys without features are absent
+    /// from the map.
+    fn get_many(
+        &self,
+        keys: &[FeatureKey],
+    ) -> impl Future<Output = Result<HashMap<FeatureKey, PlayerGameFeatures>, StoreError>> + Send;
+}
+
+/// Stores processor outputs.
+pub trait FeatureSink: Send + Sync {
+    /// Stores one processor's output for an entity and analysis date (overwrites: a
+    /// recomputation of the same inputs gives the same output).
+    fn put_output(
+        &self,
+        entity_id: &str,
+        processor: ProcessorName,
+        analysis_date: NaiveDate,
+        output: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Reads stored processor outputs.
+pub trait FeatureSource: Send + Sync {
+    /// One processor's output for an entity and analysis date, if stored.
+    fn get_output(
+        &self,
+        entity_id: &str,
+        processor: ProcessorName,
+        analysis_date: NaiveDate,
+    ) -> impl Future<Output = Result<Option<serde_json::Value>, StoreError>> + Send;
+}
+
+// ---------------------------------------------------------------------------------
+// Predictions
+
+/// What one conditional write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WriteOutcome {
+    /// No prediction was stored for the key; this one is now current.
+    Created,
+    /// An older prediction was replaced.
+    Replaced,
+    /// The same `generated_at` was already stored: a redelivery or replay, suppressed.
+    Duplicate,
+    /// A newer prediction is stored; this older one was ignored.
+    Stale,
+    /// A prediction with the same `generated_at` but a different payload (its
+    /// `payload_hash` differs) is stored: not a redelivery but a producer reusing a
+    /// timestamp. The stored one is kept.
+    PayloadConflict,
+}
+
+/// Stores predictions so that exactly one current item exists per key and the newest wins.
+pub trait PredictionStore: Send + Sync {
+    /// Writes `prediction` unless an item with the same or a newer `generated_at` is
+    /// stored; an item with the same `generated_at` is a duplicate when its
+    /// `payload_hash` matches, else a payload conflict.
+    fn put_if_newer(
+        &self,
+        prediction: &Prediction,
+    ) -> impl Future<Output = Result<WriteOutcome, StoreError>> + Send;
+}
+
+// ---------------------------------------------------------------------------------
+// Queues and the bus
+
+/// Where a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Destination {
+    /// The processor queue (work items).
+    ProcessorQueue,
+    /// The prediction queue (prediction requests).
+    PredictionQueue,
+}
+
+/// Sends message bodies to queues.
+pub trait MessageSender: Send + Sync {
+    /// Sends every body (in batches as the service allows); fails if any was refused.
+    fn send_all(
+        &self,
+        destination: Destination,
+        bodies: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Publishes events on the pipeline's bus.
+pub trait EventPublisher: Send + Sync {
+    /// Publishes one event with this detail-type and detail.
+    fn publish(
+        &self,
+        detail_type: &str,
+        detail: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Publishes one event per detail, all with this detail-type (in batches as the
+    /// service allows); fails if any was refused.
+    fn publish_all(
+        &self,
+        detail_type: &str,
+        details: &[serde_json::Value],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
