@@ -381,21 +381,10 @@ impl BoxScore {
         }
         check_player_count(self.players.len())?;
         let mut ids = BTreeSet::new();
+        let teams = [self.home.team.as_str(), self.away.team.as_str()];
         for (i, p) in self.players.iter().enumerate() {
             let field = format!("players[{i}]");
-            if p.team != self.home.team && p.team != self.away.team {
-                return Err(invalid(
-                    format!("{field}.team"),
-                    format!("{} did not play in this game", p.team),
-                ));
-            }
-            if !ids.insert(p.player_id) {
-                return Err(invalid(
-                    format!("{field}.player_id"),
-                    format!("player {} listed twice", p.player_id),
-                ));
-            }
-            check_name(&format!("{field}.name"), &p.name)?;
+            check_player(&field, teams, &p.team, p.player_id, &p.name, &mut ids)?;
             if !p.minutes.is_finite() || !(0.0..=70.0).contains(&p.minutes) {
                 return Err(invalid(
                     format!("{field}.minutes"),
@@ -421,6 +410,31 @@ impl BoxScore {
     }
 }
 
+/// What every player of a game's record must be: on one of its two teams, listed once
+/// (`ids` collects the ids seen), and named readably.
+fn check_player(
+    field: &str,
+    teams: [&str; 2],
+    team: &str,
+    player_id: u64,
+    name: &str,
+    ids: &mut BTreeSet<u64>,
+) -> Result<(), IngestError> {
+    if !teams.contains(&team) {
+        return Err(invalid(
+            format!("{field}.team"),
+            format!("{team} did not play in this game"),
+        ));
+    }
+    if !ids.insert(player_id) {
+        return Err(invalid(
+            format!("{field}.player_id"),
+            format!("player {player_id} listed twice"),
+        ));
+    }
+    check_name(&format!("{field}.name"), name)
+}
+
 fn check_player_count(players: usize) -> Result<(), IngestError> {
     if players > MAX_PLAYERS {
         return Err(invalid(
@@ -439,21 +453,10 @@ impl ShotChart {
         check_team("away", &self.away)?;
         check_player_count(self.players.len())?;
         let mut ids = BTreeSet::new();
+        let teams = [self.home.as_str(), self.away.as_str()];
         for (i, p) in self.players.iter().enumerate() {
             let field = format!("players[{i}]");
-            if p.team != self.home && p.team != self.away {
-                return Err(invalid(
-                    format!("{field}.team"),
-                    format!("{} did not play in this game", p.team),
-                ));
-            }
-            if !ids.insert(p.player_id) {
-                return Err(invalid(
-                    format!("{field}.player_id"),
-                    format!("player {} listed twice", p.player_id),
-                ));
-            }
-            check_name(&format!("{field}.name"), &p.name)?;
+            check_player(&field, teams, &p.team, p.player_id, &p.name, &mut ids)?;
             for (zone, shots) in &p.zones {
                 if !ZONES.contains(&zone.as_str()) {
                     return Err(invalid(
