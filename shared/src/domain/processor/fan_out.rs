@@ -36,33 +36,31 @@ where
             .await?;
         let mut work = BTreeSet::new();
         for (team, roster) in teams.into_iter().zip(rosters) {
-            {
-                for processor in [
-                    ProcessorName::TeamDefenseZoneAnalysis,
-                    ProcessorName::UpcomingTeamGameContext,
-                ] {
+            for processor in [
+                ProcessorName::TeamDefenseZoneAnalysis,
+                ProcessorName::UpcomingTeamGameContext,
+            ] {
+                work.insert(WorkItem {
+                    processor,
+                    entity_id: team_entity_id(team),
+                    analysis_date: date,
+                });
+            }
+            for entry in roster {
+                // A player known only from shot charts has no lines to average.
+                let processors: &[ProcessorName] = match entry.source {
+                    RosterSource::Lines => &[
+                        ProcessorName::PlayerDailyCache,
+                        ProcessorName::PlayerShotZoneAnalysis,
+                    ],
+                    RosterSource::Shots => &[ProcessorName::PlayerShotZoneAnalysis],
+                };
+                for processor in processors {
                     work.insert(WorkItem {
-                        processor,
-                        entity_id: team_entity_id(team),
+                        processor: *processor,
+                        entity_id: player_entity_id(&entry.player_lookup),
                         analysis_date: date,
                     });
-                }
-                for entry in roster {
-                    // A player known only from shot charts has no lines to average.
-                    let processors: &[ProcessorName] = match entry.source {
-                        RosterSource::Lines => &[
-                            ProcessorName::PlayerDailyCache,
-                            ProcessorName::PlayerShotZoneAnalysis,
-                        ],
-                        RosterSource::Shots => &[ProcessorName::PlayerShotZoneAnalysis],
-                    };
-                    for processor in processors {
-                        work.insert(WorkItem {
-                            processor: *processor,
-                            entity_id: player_entity_id(&entry.player_lookup),
-                            analysis_date: date,
-                        });
-                    }
                 }
             }
         }
