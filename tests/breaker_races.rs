@@ -159,6 +159,9 @@ async fn a_trip_whose_event_could_not_be_published_publishes_it_on_redelivery() 
             fail: AtomicU32::new(1),
         },
         settings: p.config.breaker,
+        book_priority: nba_props::domain::prop_lines::BookPriority::new(
+            p.config.book_priority.clone(),
+        ),
         metrics_namespace: p.config.metrics_namespace.clone(),
     };
     let days = week_2024_25()?;
@@ -304,6 +307,9 @@ async fn a_bad_work_item_or_a_failed_breaker_read_fails_only_its_own_record() ->
         queues: p.processor.queues.clone(),
         events: p.processor.events.clone(),
         settings: p.config.breaker,
+        book_priority: nba_props::domain::prop_lines::BookPriority::new(
+            p.config.book_priority.clone(),
+        ),
         metrics_namespace: p.config.metrics_namespace.clone(),
     };
     for round in 0..2 {

@@ -54,12 +54,13 @@ fn processor_events_cover_every_message_kind() {
                 ProcessorMessage::BoxScore(_) => "box_score",
                 ProcessorMessage::Work(_) => "work",
                 ProcessorMessage::ShotChart(_) => "shot_chart",
+                ProcessorMessage::PropLines(_) => "prop_lines",
             });
         }
     }
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
-        ["box_score", "schedule", "shot_chart", "work"]
+        ["box_score", "prop_lines", "schedule", "shot_chart", "work"]
     );
     // the raw bus event a scraper publishes is the same box score
     let raw =
@@ -68,6 +69,14 @@ fn processor_events_cover_every_message_kind() {
     assert!(matches!(
         ProcessorMessage::parse(&raw),
         Ok(ProcessorMessage::BoxScore(_))
+    ));
+    // and the raw bus event of a game's prop lines parses as the snapshot it carries
+    let raw =
+        std::fs::read_to_string(repo_root().join("events/processor/eventbridge-prop-lines.json"))
+            .unwrap();
+    assert!(matches!(
+        ProcessorMessage::parse(&raw),
+        Ok(ProcessorMessage::PropLines(_))
     ));
 }
 

@@ -105,6 +105,9 @@ async fn redelivery_sends_the_whole_fan_out(sent_before: usize) -> Result<()> {
         },
         events: p.processor.events.clone(),
         settings: p.config.breaker,
+        book_priority: nba_props::domain::prop_lines::BookPriority::new(
+            p.config.book_priority.clone(),
+        ),
         metrics_namespace: p.config.metrics_namespace.clone(),
     };
     let (first, _) = handle_batch(

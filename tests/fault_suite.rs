@@ -34,7 +34,14 @@ type Tables = BTreeMap<&'static str, BTreeSet<String>>;
 
 /// Attributes that differ between two correct runs: wall-clock times, and what is
 /// derived from them.
-const VOLATILE: [&str; 4] = ["generated_at", "written_at", "payload_hash", "completed_at"];
+const VOLATILE: [&str; 6] = [
+    "generated_at",
+    "written_at",
+    "payload_hash",
+    "completed_at",
+    "computed_at",
+    "features_at",
+];
 
 async fn scan(stack: &LocalStack, logical_id: &str) -> Result<BTreeSet<String>> {
     let client = aws_sdk_dynamodb::Client::new(&stack.endpoints.dynamodb_config().await);

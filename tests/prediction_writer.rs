@@ -1,4 +1,5 @@
-//! The prediction writer against DynamoDB Local and moto's SQS, on real players.
+//! The prediction writer against DynamoDB Local and moto's SQS, on real players and
+//! their real sportsbook lines.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -7,11 +8,16 @@ use anyhow::Result;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{Duration, NaiveDate};
 use futures::{StreamExt, TryStreamExt, stream};
+use nba_props::domain::prediction::predictions_for;
 use nba_props::domain::prediction_request::PredictionRequest;
 use nba_props::domain::prediction_writer::WriterTally;
+use nba_props::domain::prop_lines::{BookPriority, PlayerNames, choose_lines};
 use nba_props::handlers::prediction_writer::handle_batch;
-use nba_props::model::PlayerGameFeatures;
-use nba_props::model::{Market, Prediction};
+use nba_props::model::{
+    LineSource, Market, PlayerGameFeatures, Prediction, PredictionInputs, PropLine,
+    canonical_timestamp,
+};
+use nba_props::ports::{LineOutcome, PredictionStore, PropLineStore, WriteOutcome};
 use nba_props_cli::dataset::{Dataset, morning_of};
 use nba_props_cli::event_source::{send_bodies, take_all};
 use nba_props_cli::local_functions::LocalWriter;
@@ -23,20 +29,42 @@ fn slate() -> NaiveDate {
     SLATE.parse().expect("valid date")
 }
 
-/// Seeds the features of every player of the slate and returns the slate's requests.
-async fn seed_slate(writer: &LocalWriter) -> Result<Vec<PredictionRequest>> {
+/// The slate's features (in-process test data) and the lines the ingest's rule
+/// chooses from the slate's real sportsbook rows for those players.
+fn slate_inputs() -> Result<(Vec<PlayerGameFeatures>, Vec<PropLine>)> {
     let data = Dataset::fixtures()?;
     let features: Vec<PlayerGameFeatures> = data
         .features()
         .into_iter()
         .filter(|f| f.game_date == slate())
         .collect();
+    let days = data.days()?;
+    let (snapshots, _) = data.snapshots(&days);
+    let names = PlayerNames::new(features.iter().map(|f| f.player_lookup.as_str()));
+    let lines = snapshots
+        .get(&slate())
+        .into_iter()
+        .flatten()
+        .flat_map(|s| choose_lines(s, &names, &BookPriority::default()).lines)
+        .collect();
+    Ok((features, lines))
+}
+
+/// Seeds the features and lines of every player of the slate and returns the slate's
+/// requests.
+async fn seed_slate(writer: &LocalWriter) -> Result<Vec<PredictionRequest>> {
+    let (features, lines) = slate_inputs()?;
     stream::iter(&features)
         .map(|f| writer.features.put(f))
         .buffer_unordered(8)
         .try_collect::<Vec<_>>()
         .await?;
-    Ok(data.requests_for(&features, slate(), morning_of(slate())))
+    stream::iter(&lines)
+        .map(|l| writer.features.put_line_if_newer(l))
+        .buffer_unordered(8)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(Dataset::fixtures()?.requests_for(&features, slate(), morning_of(slate())))
 }
 
 fn event(bodies: &[(String, String)]) -> SqsEvent {
@@ -58,16 +86,14 @@ async fn real_players_delivered_five_times_leave_exactly_one_item_per_key() -> R
     let stack = fresh_stack("five-deliveries").await?;
     let writer = stack.prediction_writer().await?;
     let requests = seed_slate(&writer).await?;
+    let (_, lines) = slate_inputs()?;
     assert!(
         requests.len() >= 100,
         "only {} players on {SLATE}",
         requests.len()
     );
-    let with_lines = requests.iter().filter(|r| !r.lines.is_empty()).count();
-    assert!(
-        with_lines >= 50,
-        "only {with_lines} players with market lines"
-    );
+    let lined: BTreeSet<&str> = lines.iter().map(|l| l.player_lookup.as_str()).collect();
+    assert!(lined.len() >= 50, "only {} players with lines", lined.len());
 
     // GIVEN every request on the real queue five times over, as redelivery would leave it
     let bodies: Vec<String> = requests.iter().map(PredictionRequest::to_body).collect();
@@ -108,19 +134,32 @@ async fn real_players_delivered_five_times_leave_exactly_one_item_per_key() -> R
         writer.requests.get("BatchWriteItem") + writer.requests.get("TransactWriteItems"),
         0
     );
-    // and the stored values are the lines each request carried
-    let by_player: HashMap<&str, &PredictionRequest> = requests
+    // AND every prediction carries the chosen line of its key, with its provenance,
+    // and only the keys without one say so
+    let by_key: HashMap<(&str, Market), &PropLine> = lines
         .iter()
-        .map(|r| (r.player_lookup.as_str(), r))
+        .map(|l| ((l.player_lookup.as_str(), l.market), l))
         .collect();
     for p in &stored {
-        assert_eq!(
-            p.line,
-            by_player[p.player_lookup.as_str()]
-                .lines
-                .get(&p.market)
-                .copied()
-        );
+        match by_key.get(&(p.player_lookup.as_str(), p.market)) {
+            Some(line) => {
+                assert_eq!(p.line_source, LineSource::ActualProp);
+                assert_eq!(p.line, Some(line.line));
+                assert_eq!(p.bookmaker.as_deref(), Some(line.bookmaker.as_str()));
+                assert_eq!(
+                    (p.over_odds, p.under_odds),
+                    (Some(line.over_odds), Some(line.under_odds))
+                );
+                assert_eq!(
+                    p.line_snapshot_at.as_deref(),
+                    Some(line.snapshot_at.as_str())
+                );
+            }
+            None => {
+                assert_eq!(p.line_source, LineSource::NoPropLine);
+                assert_eq!(p.line, None);
+            }
+        }
         assert!(p.is_active);
     }
     Ok(())
@@ -145,40 +184,95 @@ async fn a_new_prediction_costs_one_write_request_and_no_read() -> Result<()> {
     assert_eq!(tally.created, 30);
     assert_eq!(delta("PutItem"), 30, "one PutItem per new prediction");
     assert_eq!(delta("GetItem"), 0, "no read before write");
-    assert_eq!(delta("BatchGetItem"), 1, "one features read per batch");
+    assert_eq!(
+        delta("BatchGetItem"),
+        1,
+        "one read of features and lines per batch"
+    );
     Ok(())
 }
 
+/// A player of the slate with all three lines, and his stored inputs.
+async fn player_with_three_lines(
+    writer: &LocalWriter,
+) -> Result<(PredictionRequest, PredictionInputs)> {
+    let requests = seed_slate(writer).await?;
+    for r in requests {
+        let key = nba_props::model::FeatureKey {
+            player_lookup: r.player_lookup.clone(),
+            game_date: r.game_date,
+        };
+        let inputs =
+            nba_props::ports::FeatureStore::get_many(&writer.features, std::slice::from_ref(&key))
+                .await?
+                .remove(&key)
+                .expect("seeded features");
+        if inputs.lines.len() == 3 {
+            return Ok((r, inputs));
+        }
+    }
+    anyhow::bail!("no player with three lines on {SLATE}")
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_changes_nothing()
--> Result<()> {
+async fn a_features_recompute_and_a_line_move_racing_reprice_once_and_never_roll_back() -> Result<()>
+{
     let stack = fresh_stack("race").await?;
     let writer = Arc::new(stack.prediction_writer().await?);
-    let requests = seed_slate(&writer).await?;
-    let base = requests
-        .iter()
-        .find(|r| r.lines.len() == 3)
-        .expect("a player with three lines")
-        .clone();
+    let (request, v1) = player_with_three_lines(&writer).await?;
+    let model = &writer.config.model_version;
+    let (_, first) = handle_batch(
+        &writer.writer,
+        event(&[("first".into(), request.to_body())]),
+    )
+    .await;
+    assert_eq!(first.created, 3);
 
-    // GIVEN eight requests for the same player and date, generated a minute apart
-    let versions: Vec<PredictionRequest> = (0..8)
-        .map(|i| PredictionRequest {
-            generated_at: base.generated_at + Duration::minutes(i),
-            lines: base.lines.iter().map(|(m, l)| (*m, l + i as f64)).collect(),
-            ..base.clone()
+    // GIVEN the features recomputed (later, different) and the points line moved (newer
+    // snapshot), and the predictions two writers would make having each seen only one
+    // of the changes
+    let mut features = v1.features.clone();
+    features.points_avg += 3.0;
+    features.computed_at = canonical_timestamp(chrono::Utc::now());
+    let mut moved = v1.lines[&Market::Points].clone();
+    moved.line += 2.0;
+    moved.snapshot_at = canonical_timestamp(chrono::Utc::now() + Duration::seconds(1));
+    let saw_features = PredictionInputs {
+        features: features.clone(),
+        lines: v1.lines.clone(),
+    };
+    let mut saw_line = v1.clone();
+    saw_line.lines.insert(Market::Points, moved.clone());
+    let now = chrono::Utc::now();
+    let a = predictions_for(&request, &saw_features, model, now)[0].clone();
+    let b = predictions_for(&request, &saw_line, model, now)[0].clone();
+
+    // WHEN both race to the table
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let race = |p: Prediction| {
+        let (w, barrier) = (writer.clone(), barrier.clone());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            w.predictions.put_if_newer(&p).await
         })
-        .collect();
+    };
+    let (ra, rb) = (race(a.clone()), race(b.clone()));
+    let mut outcomes = vec![ra.await??, rb.await??];
+    outcomes.sort_by_key(|o| format!("{o:?}"));
+    // THEN one lands and the other is found concurrent (neither newer nor older), not
+    // written over it
+    assert_eq!(outcomes, [WriteOutcome::Concurrent, WriteOutcome::Replaced]);
 
-    // WHEN eight writers handle them at the same moment (newest first, to make the
-    // older ones lose the race rather than win it by arriving late)
+    // WHEN both changes are stored and eight writers re-price at once
+    writer.features.put(&features).await?;
+    assert_eq!(
+        writer.features.put_line_if_newer(&moved).await?,
+        LineOutcome::Stored
+    );
     let barrier = Arc::new(tokio::sync::Barrier::new(8));
-    let tasks: Vec<_> = versions
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, r)| {
-            let (writer, barrier, body) = (writer.clone(), barrier.clone(), r.to_body());
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (writer, barrier, body) = (writer.clone(), barrier.clone(), request.to_body());
             tokio::spawn(async move {
                 barrier.wait().await;
                 handle_batch(&writer.writer, event(&[(format!("racer{i}"), body)])).await
@@ -191,76 +285,104 @@ async fn eight_racing_writers_converge_on_the_newest_and_an_older_redelivery_cha
         assert!(response?.batch_item_failures.is_empty());
         tally += t;
     }
-
-    // THEN the newest is stored for every market, and every write is accounted for
-    let newest = versions.last().expect("eight versions");
-    let read = |market| {
-        let w = writer.clone();
-        let (player, key) = (
-            base.player_lookup.clone(),
-            Prediction::key_for(base.game_date, market),
-        );
-        async move { w.predictions.get(&player, &key).await }
-    };
-    let mut stored_after_race = Vec::new();
-    for market in Market::ALL {
-        let stored = read(market).await?.expect("stored");
-        assert_eq!(
-            stored.generated_at,
-            nba_props::model::canonical_timestamp(newest.generated_at)
-        );
-        assert_eq!(stored.line, newest.lines.get(&market).copied());
-        stored_after_race.push(stored);
-    }
-    assert_eq!(tally.created, 3, "exactly one writer creates each key");
+    // THEN each market is re-priced exactly once, from both changes
+    assert_eq!((tally.replaced, tally.duplicates, tally.stale), (3, 21, 0));
+    let key = Prediction::key_for(request.game_date, Market::Points);
+    let stored = writer
+        .predictions
+        .get(&request.player_lookup, &key)
+        .await?
+        .expect("stored");
+    assert_eq!(stored.features_at, features.computed_at);
+    assert_eq!(stored.line, Some(moved.line));
+    assert_eq!(stored.previous_line, Some(v1.lines[&Market::Points].line));
+    // AND neither half-informed prediction can roll it back any more
     assert_eq!(
-        tally.created + tally.replaced + tally.stale + tally.duplicates,
-        24
+        writer.predictions.put_if_newer(&a).await?,
+        WriteOutcome::Stale
     );
-    assert_eq!(tally.duplicates, 0);
-
-    // WHEN an older version is redelivered, and then the newest again
-    let (_, older) = handle_batch(
-        &writer.writer,
-        event(&[("late".into(), versions[3].to_body())]),
-    )
-    .await;
-    let (_, again) =
-        handle_batch(&writer.writer, event(&[("again".into(), newest.to_body())])).await;
-
-    // THEN nothing changes; the older is counted stale, the newest a duplicate
-    assert_eq!((older.stale, older.created + older.replaced), (3, 0));
-    assert_eq!((again.duplicates, again.created + again.replaced), (3, 0));
-    for (market, before) in Market::ALL.into_iter().zip(&stored_after_race) {
-        assert_eq!(&read(market).await?.expect("stored"), before);
-    }
+    assert_eq!(
+        writer.predictions.put_if_newer(&b).await?,
+        WriteOutcome::Stale
+    );
+    assert_eq!(
+        writer
+            .predictions
+            .get(&request.player_lookup, &key)
+            .await?
+            .as_ref(),
+        Some(&stored)
+    );
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_newer_prediction_replaces_an_older_one() -> Result<()> {
-    let stack = fresh_stack("newer").await?;
+async fn a_moved_line_reprices_once_and_an_older_snapshot_changes_nothing() -> Result<()> {
+    let stack = fresh_stack("moved-line").await?;
     let writer = stack.prediction_writer().await?;
-    let requests = seed_slate(&writer).await?;
-    let old = requests[0].clone();
-    let new = PredictionRequest {
-        generated_at: old.generated_at + Duration::hours(2),
-        lines: [(Market::Points, 30.5)].into(),
-        ..old.clone()
-    };
-    let (_, first) = handle_batch(&writer.writer, event(&[("old".into(), old.to_body())])).await;
-    let (_, second) = handle_batch(&writer.writer, event(&[("new".into(), new.to_body())])).await;
+    let (request, v1) = player_with_three_lines(&writer).await?;
+    let body = || event(&[("r".into(), request.to_body())]);
+    let (_, first) = handle_batch(&writer.writer, body()).await;
     assert_eq!(first.created, 3);
-    assert_eq!(second.replaced, 3);
+    let original = v1.lines[&Market::Points].clone();
+
+    // GIVEN the same line seen again in a newer snapshot, and an older snapshot with
+    // another line: neither changes the stored line
+    let mut same = original.clone();
+    same.snapshot_at = canonical_timestamp(chrono::Utc::now());
+    assert_eq!(
+        writer.features.put_line_if_newer(&same).await?,
+        LineOutcome::Unchanged
+    );
+    let mut older = original.clone();
+    older.line += 5.0;
+    older.snapshot_at = "2025-11-01T00:00:00.000000Z".into();
+    assert_eq!(
+        writer.features.put_line_if_newer(&older).await?,
+        LineOutcome::Unchanged
+    );
+    let (_, again) = handle_batch(&writer.writer, body()).await;
+    assert_eq!((again.duplicates, again.replaced), (3, 0));
+
+    // WHEN the line moves in a newer snapshot and the request comes (twice)
+    let mut moved = original.clone();
+    moved.line += 1.0;
+    moved.snapshot_at = canonical_timestamp(chrono::Utc::now() + Duration::seconds(1));
+    assert_eq!(
+        writer.features.put_line_if_newer(&moved).await?,
+        LineOutcome::Stored
+    );
+    let (_, repriced) = handle_batch(&writer.writer, body()).await;
+    let (_, redelivered) = handle_batch(&writer.writer, body()).await;
+
+    // THEN points is re-priced once (the other markets' inputs did not change)
+    assert_eq!((repriced.replaced, repriced.duplicates), (1, 2));
+    assert_eq!((redelivered.replaced, redelivered.duplicates), (0, 3));
     let stored = writer
         .predictions
         .get(
-            &old.player_lookup,
-            &Prediction::key_for(old.game_date, Market::Points),
+            &request.player_lookup,
+            &Prediction::key_for(request.game_date, Market::Points),
         )
         .await?
         .expect("stored");
-    assert_eq!(stored.line, Some(30.5));
+    assert_eq!(
+        (stored.line, stored.previous_line),
+        (Some(moved.line), Some(original.line))
+    );
+    assert_eq!(stored.line_snapshot_at, Some(moved.snapshot_at.clone()));
+    // AND the composite re-run (same features) keeps the line
+    writer.features.put(&v1.features).await?;
+    let (_, rerun) = handle_batch(&writer.writer, body()).await;
+    assert_eq!(rerun.duplicates, 3);
+    let after = writer
+        .predictions
+        .get(
+            &request.player_lookup,
+            &Prediction::key_for(request.game_date, Market::Points),
+        )
+        .await?;
+    assert_eq!(after.and_then(|p| p.line), Some(moved.line));
     Ok(())
 }
 
@@ -276,14 +398,11 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
     let good = &valid[0];
     let malformed = vec![
         "{not json".to_string(),
-        good.replace("\"points\"", "\"player_threes\""),
+        // Lines travel only through the line ingest; a request carrying some is refused.
+        good.replacen('}', r#","lines":{"points":24.5}}"#, 1),
         good.replace(SLATE, "2025-02-30"),
         good.replace(&requests[0].player_lookup, "nobodyinthisleague"),
     ];
-    assert_ne!(
-        &malformed[1], good,
-        "the request has a points line to rename"
-    );
 
     // GIVEN the malformed bodies mixed among valid ones on the real queue
     let mut bodies = valid.clone();
@@ -318,38 +437,26 @@ async fn malformed_records_fail_alone_and_end_in_the_dead_letter_queue() -> Resu
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_reused_generated_at_with_another_payload_is_a_conflict_and_changes_nothing() -> Result<()>
-{
+async fn the_same_inputs_priced_otherwise_are_a_conflict_and_change_nothing() -> Result<()> {
     let stack = fresh_stack("payload-conflict").await?;
     let writer = stack.prediction_writer().await?;
-    let requests = seed_slate(&writer).await?;
-    let original = requests
-        .iter()
-        .find(|r| r.lines.contains_key(&Market::Points))
-        .expect("a player with a points line")
-        .clone();
-    // GIVEN a stored request, and another with the same generated_at but a moved line
-    let mut reused = original.clone();
-    *reused.lines.get_mut(&Market::Points).expect("points") += 1.0;
-    let (_, first) = handle_batch(&writer.writer, event(&[("a".into(), original.to_body())])).await;
+    let (request, inputs) = player_with_three_lines(&writer).await?;
+    let (_, first) = handle_batch(&writer.writer, event(&[("a".into(), request.to_body())])).await;
     assert_eq!(first.created, 3);
-    // WHEN the reused timestamp arrives
-    let (response, conflict) =
-        handle_batch(&writer.writer, event(&[("b".into(), reused.to_body())])).await;
-    // THEN it is counted as a conflict, not a duplicate, and the stored line stays
-    assert!(response?.batch_item_failures.is_empty());
-    assert_eq!((conflict.payload_conflicts, conflict.duplicates), (1, 2));
+    // GIVEN the same inputs priced by another model
+    let other = predictions_for(&request, &inputs, "another-model", chrono::Utc::now());
+    // WHEN its predictions are written
+    let outcome = writer.predictions.put_if_newer(&other[0]).await?;
+    // THEN it is a conflict, not a duplicate, and the stored item stays
+    assert_eq!(outcome, WriteOutcome::PayloadConflict);
     let stored = writer
         .predictions
-        .get(
-            &original.player_lookup,
-            &Prediction::key_for(original.game_date, Market::Points),
-        )
+        .get(&request.player_lookup, &other[0].prediction_key)
         .await?
         .expect("stored");
-    assert_eq!(stored.line, original.lines.get(&Market::Points).copied());
+    assert_eq!(stored.model_version, writer.config.model_version);
     // AND a true redelivery is still a plain duplicate
-    let (_, again) = handle_batch(&writer.writer, event(&[("c".into(), original.to_body())])).await;
+    let (_, again) = handle_batch(&writer.writer, event(&[("c".into(), request.to_body())])).await;
     assert_eq!((again.duplicates, again.payload_conflicts), (3, 0));
     Ok(())
 }
@@ -382,7 +489,7 @@ impl aws_sdk_dynamodb::config::Intercept for BatchGetBodies {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_writer_reads_features_with_strong_consistency() -> Result<()> {
+async fn the_writer_reads_features_and_lines_with_strong_consistency() -> Result<()> {
     let stack = fresh_stack("consistent").await?;
     let local = stack.prediction_writer().await?;
     let requests = seed_slate(&local).await?;

@@ -6,7 +6,7 @@
 //! Both sides handle the same batches the same way: ten requests per batch (the
 //! template's BatchSize), one batch at a time, PREDICTION_WRITE_CONCURRENCY writes in
 //! flight. The writer adds what it really does per batch: parsing, one BatchGetItem of
-//! features, the model. Request counts come from an SDK interceptor, i.e. what was sent.
+//! features and lines, the model. Request counts come from an SDK interceptor, i.e. what was sent.
 
 use std::time::Instant;
 
@@ -18,9 +18,13 @@ use nba_props::adapters::dynamodb::{PredictionTable, RequestCounter};
 use nba_props::domain::prediction::predictions_for;
 use nba_props::domain::prediction_request::PredictionRequest;
 use nba_props::handlers::prediction_writer::handle_batch;
-use nba_props::model::FeatureKey;
+use std::collections::{BTreeMap, HashMap};
+
+use nba_props::domain::prop_lines::{BookPriority, PlayerNames, choose_lines};
+use nba_props::model::{FeatureKey, Market, PlayerGameFeatures, PredictionInputs, PropLine};
 use nba_props::ports::FeatureStore;
 use nba_props::ports::PredictionStore;
+use nba_props::ports::PropLineStore;
 use nba_props_cli::dataset::{Dataset, morning_of, shared_data_dir};
 use nba_props_cli::local_aws::LocalAws;
 use nba_props_cli::provision::{LocalStack, unique_stack_name};
@@ -62,36 +66,82 @@ async fn main() -> Result<()> {
     let writer = stack.prediction_writer().await?;
     let concurrency = writer.config.write_concurrency;
 
+    // Features (in-process test data) and the lines the ingest's rule chooses from the
+    // real sportsbook rows for those players, stored as the pipeline stores them.
     let features = data.features();
-    stream::iter(&features)
-        .map(|f| writer.features.put(f))
+    let days = data.days()?;
+    let (snapshots, _) = data.snapshots(&days);
+    let mut lines: HashMap<FeatureKey, BTreeMap<Market, PropLine>> = HashMap::new();
+    for (date, snapshots) in &snapshots {
+        let players = features
+            .iter()
+            .filter(|f| f.game_date == *date)
+            .map(|f| f.player_lookup.as_str());
+        let names = PlayerNames::new(players);
+        for s in snapshots {
+            for line in choose_lines(s, &names, &BookPriority::default()).lines {
+                let key = FeatureKey {
+                    player_lookup: line.player_lookup.clone(),
+                    game_date: line.game_date,
+                };
+                lines.entry(key).or_default().insert(line.market, line);
+            }
+        }
+    }
+    stream::iter(lines.values().flat_map(|m| m.values()))
+        .map(|l| writer.features.put_line_if_newer(l))
         .buffer_unordered(16)
         .try_collect::<Vec<_>>()
         .await?;
-    // Every player-game with features, in two generations an hour apart: the second
-    // replaces the first, so every request is a real (new or newer) write.
-    let mut requests: Vec<PredictionRequest> = Vec::new();
-    for generation in 0..2 {
-        for date in features
+    // Two generations: the features as computed, then recomputed an hour later (a new
+    // `computed_at`), so every request of both is a real (new or newer) write.
+    let generations: Vec<Vec<PlayerGameFeatures>> = (0..2)
+        .map(|g| {
+            features
+                .iter()
+                .cloned()
+                .map(|mut f| {
+                    f.computed_at = format!("{}T1{g}:00:00.000000Z", f.game_date);
+                    f
+                })
+                .collect()
+        })
+        .collect();
+    let dates: std::collections::BTreeSet<_> = features.iter().map(|f| f.game_date).collect();
+    let requests_of = |generation: usize| -> Vec<PredictionRequest> {
+        dates
             .iter()
-            .map(|f| f.game_date)
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            requests.extend(data.requests_for(
-                &features,
-                date,
-                morning_of(date) + Duration::hours(generation),
-            ));
-        }
-    }
-    let predictions_per_request = 3;
+            .flat_map(|d| {
+                data.requests_for(
+                    &features,
+                    *d,
+                    morning_of(*d) + Duration::hours(generation as i64),
+                )
+            })
+            .collect()
+    };
+    let requests: Vec<PredictionRequest> = (0..2).flat_map(requests_of).collect();
+    let predictions_per_request: u64 = 3;
     let events = batches(&requests);
+    let with_line = requests
+        .iter()
+        .map(|r| {
+            lines
+                .get(&FeatureKey {
+                    player_lookup: r.player_lookup.clone(),
+                    game_date: r.game_date,
+                })
+                .map_or(0, BTreeMap::len)
+        })
+        .sum::<usize>();
     println!(
-        "data: {} | {} requests in {} batches of <=10, {} writes in flight",
+        "data: {} | {} requests in {} batches of <=10, {} writes in flight; {} of {} predictions with a line",
         data.source.display(),
         requests.len(),
         events.len(),
-        concurrency
+        concurrency,
+        with_line,
+        requests.len() as u64 * predictions_per_request
     );
 
     // The bare loop: the same items, the same conditional PutItem, no handler around it,
@@ -102,18 +152,6 @@ async fn main() -> Result<()> {
         Some(bare_counter.clone()),
     );
     let bare = PredictionTable::new(bare_client, bare_stack.table("PredictionsTable")?);
-    let feature_map: std::collections::HashMap<FeatureKey, _> = features
-        .iter()
-        .map(|f| {
-            (
-                FeatureKey {
-                    player_lookup: f.player_lookup.clone(),
-                    game_date: f.game_date,
-                },
-                f,
-            )
-        })
-        .collect();
     let now = chrono::Utc::now();
     let keys_of = |chunk: &[PredictionRequest]| -> Vec<FeatureKey> {
         chunk
@@ -130,44 +168,72 @@ async fn main() -> Result<()> {
     let before = writer.requests.snapshot();
     let (mut writer_secs, mut bare_secs, mut read_secs) = (0.0, 0.0, 0.0);
     let mut written = 0;
-    for (event, chunk) in events.iter().zip(requests.chunks(10)) {
-        let start = Instant::now();
-        let (response, tally) = handle_batch(&writer.writer, event.clone()).await;
-        writer_secs += start.elapsed().as_secs_f64();
-        assert!(
-            response?.batch_item_failures.is_empty(),
-            "the bench data has no bad records"
-        );
-        written += tally.created + tally.replaced;
-
-        let items: Vec<_> = chunk
+    let per_generation = requests.len() / 2;
+    for (generation, features) in generations.iter().enumerate() {
+        // Seeded through an uncounted client: set-up, not the writer's work.
+        stream::iter(features)
+            .map(|f| writer.features.put(f))
+            .buffer_unordered(16)
+            .try_collect::<Vec<_>>()
+            .await?;
+        let inputs: HashMap<FeatureKey, PredictionInputs> = features
             .iter()
-            .flat_map(|r| {
-                let f = feature_map[&FeatureKey {
-                    player_lookup: r.player_lookup.clone(),
-                    game_date: r.game_date,
-                }];
-                predictions_for(r, f, &writer.config.model_version, now)
+            .map(|f| {
+                let key = FeatureKey {
+                    player_lookup: f.player_lookup.clone(),
+                    game_date: f.game_date,
+                };
+                let lines = lines.get(&key).cloned().unwrap_or_default();
+                (
+                    key,
+                    PredictionInputs {
+                        features: f.clone(),
+                        lines,
+                    },
+                )
             })
             .collect();
-        let start = Instant::now();
-        let mut pending = Vec::with_capacity(items.len());
-        for p in &items {
-            pending.push(bare.put_if_newer(p));
-        }
-        let outcomes: Vec<_> = stream::iter(pending)
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
-        bare_secs += start.elapsed().as_secs_f64();
-        for o in outcomes {
-            o?;
-        }
+        let range = generation * per_generation..(generation + 1) * per_generation;
+        for chunk in requests[range].chunks(10) {
+            let event = batches(chunk).remove(0);
+            let start = Instant::now();
+            let (response, tally) = handle_batch(&writer.writer, event).await;
+            writer_secs += start.elapsed().as_secs_f64();
+            assert!(
+                response?.batch_item_failures.is_empty(),
+                "the bench data has no bad records"
+            );
+            written += tally.created + tally.replaced;
 
-        // The writer's one read per batch, timed alone (not counted in its requests).
-        let start = Instant::now();
-        writer.features.get_many(&keys_of(chunk)).await?;
-        read_secs += start.elapsed().as_secs_f64();
+            let items: Vec<_> = chunk
+                .iter()
+                .flat_map(|r| {
+                    let key = FeatureKey {
+                        player_lookup: r.player_lookup.clone(),
+                        game_date: r.game_date,
+                    };
+                    predictions_for(r, &inputs[&key], &writer.config.model_version, now)
+                })
+                .collect();
+            let start = Instant::now();
+            let mut pending = Vec::with_capacity(items.len());
+            for p in &items {
+                pending.push(bare.put_if_newer(p));
+            }
+            let outcomes: Vec<_> = stream::iter(pending)
+                .buffer_unordered(concurrency)
+                .collect()
+                .await;
+            bare_secs += start.elapsed().as_secs_f64();
+            for o in outcomes {
+                o?;
+            }
+
+            // The writer's one read per batch, timed alone (not counted in its requests).
+            let start = Instant::now();
+            writer.features.get_many(&keys_of(chunk)).await?;
+            read_secs += start.elapsed().as_secs_f64();
+        }
     }
     let after = writer.requests.snapshot();
     let delta =

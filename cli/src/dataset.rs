@@ -1,7 +1,7 @@
 //! The real data the replay, tests and benchmarks run on: the committed compact
 //! fixtures (two weeks of the 2025-26 season), or the full files in `../shared/data/nba`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -10,10 +10,9 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use nba_props::model::PlayerGameFeatures;
 
 use crate::game_log_features::compute_game_features;
-use crate::nba_data::{self, GameDay, MainLine, PlayerGameLine};
+use crate::nba_data::{self, GameDay, PlayerGameLine, PropConversion, PropOffer};
 use nba_props::domain::prediction_request::PredictionRequest;
-use nba_props::model::Market;
-use nba_props::model::{BoxScore, ShotChart};
+use nba_props::model::{BoxScore, PropLineSnapshot, ShotChart};
 
 use crate::local_aws::repo_root;
 
@@ -30,79 +29,82 @@ pub fn shared_data_dir() -> Option<PathBuf> {
         .then_some(dir)
 }
 
-/// Player game lines and main prop lines of one stretch of games.
+/// One stretch of a season: its games, player lines and sportsbook prop offers.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// Where it was read from.
     pub source: PathBuf,
+    /// Team rows, both teams of every game (LeagueGameLog format).
+    pub team_rows: Vec<nba_data::TeamGameRow>,
     /// Player game lines.
     pub lines: Vec<PlayerGameLine>,
-    /// Main prop lines.
-    pub main_lines: Vec<MainLine>,
+    /// Sportsbook prop offers (every market as the files have them).
+    pub props: Vec<PropOffer>,
 }
 
 impl Dataset {
-    /// The committed fixtures.
+    /// The committed fixtures (2025-26, with the prop lines of their last five dates).
     pub fn fixtures() -> Result<Self> {
-        let dir = fixtures_dir();
-        let lines = nba_data::read_player_lines(open(&dir.join("player_game_logs.csv"))?)?;
-        let main_lines = nba_data::read_main_lines(open(&dir.join("main_lines.csv"))?)?;
-        Ok(Self {
-            source: dir,
-            lines,
-            main_lines,
-        })
+        Self::read_2025_26(&fixtures_dir(), &fixtures_dir().join("games.csv"))
     }
 
-    /// The full 2025-26 files from `data_dir` (`.../shared/data/nba`): every player line
-    /// and the main lines of every props file.
+    /// The full 2025-26 files from `data_dir` (`.../shared/data/nba`).
     pub fn full_2025_26(data_dir: &Path) -> Result<Self> {
         let season = data_dir.join("season-2025-26");
-        let lines = nba_data::read_player_lines(open(&season.join("player_game_logs.csv"))?)?;
-        let mut offers = Vec::new();
-        let mut props: Vec<PathBuf> = std::fs::read_dir(season.join("props"))
-            .with_context(|| format!("listing {}", season.join("props").display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-            .collect();
-        props.sort();
-        for path in props {
-            offers.extend(nba_data::read_prop_offers(open(&path)?)?);
-        }
+        Self::read_2025_26(&season, &season.join("games.csv"))
+    }
+
+    /// A season without prop lines (2024-25: team and player logs).
+    pub fn season_without_lines(season_dir: &Path) -> Result<Self> {
         Ok(Self {
-            source: season,
-            lines,
-            main_lines: nba_data::main_lines(&offers),
+            source: season_dir.to_path_buf(),
+            team_rows: nba_data::read_team_rows(open(&season_dir.join("team_game_logs.csv"))?)?,
+            lines: nba_data::read_player_lines(open(&season_dir.join("player_game_logs.csv"))?)?,
+            props: Vec::new(),
         })
     }
 
-    /// Every player's features for every game they played after their first.
+    fn read_2025_26(dir: &Path, games: &Path) -> Result<Self> {
+        Ok(Self {
+            source: dir.to_path_buf(),
+            team_rows: nba_data::read_team_rows(open(games)?)?,
+            lines: nba_data::read_player_lines(open(&dir.join("player_game_logs.csv"))?)?,
+            props: read_props_dir(&dir.join("props"))?,
+        })
+    }
+
+    /// The season as ingest messages, one [`GameDay`] per date.
+    pub fn days(&self) -> Result<Vec<GameDay>> {
+        Ok(nba_data::game_days(&self.team_rows, &self.lines)?)
+    }
+
+    /// The prop offers as `prop_lines` snapshots of the scheduled games, by date.
+    pub fn snapshots(
+        &self,
+        days: &[GameDay],
+    ) -> (BTreeMap<NaiveDate, Vec<PropLineSnapshot>>, PropConversion) {
+        let (snapshots, report) = nba_data::prop_snapshots(&self.props, days, &self.team_rows);
+        let mut by_date: BTreeMap<NaiveDate, Vec<PropLineSnapshot>> = BTreeMap::new();
+        for s in snapshots {
+            by_date.entry(s.game_date).or_default().push(s);
+        }
+        (by_date, report)
+    }
+
+    /// Every player's features for every game they played after their first, computed
+    /// in process from the logs: test data for the writer's own tests and bench (the
+    /// pipeline computes features with its processors).
     pub fn features(&self) -> Vec<PlayerGameFeatures> {
         compute_game_features(&self.lines)
     }
 
-    /// Game dates that have main lines, in order.
-    pub fn slate_dates(&self) -> Vec<NaiveDate> {
-        self.main_lines
-            .iter()
-            .map(|l| l.game_date)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    }
-
-    /// One request per player with features on `date`, carrying the main lines known
-    /// for that player, stamped `generated_at`.
+    /// One request per player with features on `date`, stamped `generated_at`.
     pub fn requests_for(
         &self,
         features: &[PlayerGameFeatures],
         date: NaiveDate,
         generated_at: chrono::DateTime<Utc>,
     ) -> Vec<PredictionRequest> {
-        let mut lines: BTreeMap<(&str, Market), f64> = BTreeMap::new();
-        for l in self.main_lines.iter().filter(|l| l.game_date == date) {
-            lines.insert((l.player_lookup.as_str(), l.market), l.line);
-        }
         features
             .iter()
             .filter(|f| f.game_date == date)
@@ -110,10 +112,6 @@ impl Dataset {
                 player_lookup: f.player_lookup.clone(),
                 game_date: date,
                 generated_at,
-                lines: Market::ALL
-                    .into_iter()
-                    .filter_map(|m| lines.get(&(f.player_lookup.as_str(), m)).map(|l| (m, *l)))
-                    .collect(),
             })
             .collect()
     }
@@ -125,6 +123,34 @@ impl Dataset {
             .map(|l| ((l.player_lookup(), l.date), l))
             .collect()
     }
+}
+
+/// Reads every `props_*.csv` (or `.csv.gz`) of a folder, in name order; none when the
+/// folder is absent.
+pub fn read_props_dir(dir: &Path) -> Result<Vec<PropOffer>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            name.ends_with(".csv") || name.ends_with(".csv.gz")
+        })
+        .collect();
+    files.sort();
+    let mut offers = Vec::new();
+    for path in files {
+        let file = open(&path)?;
+        let read = if path.to_string_lossy().ends_with(".gz") {
+            nba_data::read_prop_offers(flate2::read::GzDecoder::new(file))
+        } else {
+            nba_data::read_prop_offers(file)
+        };
+        offers.extend(read.with_context(|| format!("reading {}", path.display()))?);
+    }
+    Ok(offers)
 }
 
 /// The morning a slate's requests are generated: 15:00 UTC (10:00 in New York).
@@ -306,13 +332,48 @@ pub fn write_fixtures(
         start..=end,
     )?;
     write_shot_fixtures(data_dir)?;
-    let full = Dataset::full_2025_26(data_dir)?;
-    let lines: Vec<MainLine> = full
-        .main_lines
-        .into_iter()
-        .filter(|l| (lines_from..=to).contains(&l.game_date))
-        .collect();
-    nba_data::write_main_lines(&lines, File::create(out.join("main_lines.csv"))?)?;
+    write_props_fixtures(&season.join("props"), &out.join("props"), lines_from..=to)?;
+    Ok(())
+}
+
+/// Writes the props files of `dates` gzipped, with only the rows of the three markets
+/// the pipeline uses (the others are left out of the fixtures to keep them small).
+fn write_props_fixtures(
+    src: &Path,
+    dst: &Path,
+    dates: std::ops::RangeInclusive<NaiveDate>,
+) -> Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dst)?;
+    for date in dates.start().iter_days().take_while(|d| dates.contains(d)) {
+        let name = format!("props_{date}.csv");
+        let path = src.join(&name);
+        if !path.exists() {
+            continue;
+        }
+        let mut reader = csv::Reader::from_reader(open(&path)?);
+        let headers = reader.headers()?.clone();
+        let market = headers
+            .iter()
+            .position(|h| h == "market")
+            .with_context(|| format!("{} has no market column", path.display()))?;
+        let gz = flate2::write::GzEncoder::new(
+            File::create(dst.join(format!("{name}.gz")))?,
+            flate2::Compression::best(),
+        );
+        let mut writer = csv::Writer::from_writer(gz);
+        writer.write_record(&headers)?;
+        for record in reader.records() {
+            let record = record?;
+            if matches!(
+                &record[market],
+                "player_points" | "player_rebounds" | "player_assists"
+            ) {
+                writer.write_record(&record)?;
+            }
+        }
+        writer.into_inner()?.finish()?.flush()?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Player features computed in process from player game logs, for the replay's
-//! writer showcase on the 2025-26 slates (the processors compute the production
+//! Player features computed in process from player game logs: test data for the
+//! prediction writer's own tests and bench (the processors compute the pipeline's
 //! features from stored game data).
 
 use std::collections::BTreeMap;
@@ -87,6 +87,8 @@ pub fn compute_game_features(lines: &[PlayerGameLine]) -> Vec<PlayerGameFeatures
                 opponent_points_factor: factors[0],
                 opponent_rebounds_factor: factors[1],
                 opponent_assists_factor: factors[2],
+                // Deterministic, so reseeding gives the same features and version.
+                computed_at: format!("{}T12:00:00.000000Z", game.date),
             });
         }
     }
@@ -149,6 +151,8 @@ mod tests {
             reb,
             ast,
             tov: 0,
+            oreb: 0,
+            dreb: reb,
             pts,
             opponent: opp.into(),
             home_away: "HOME".into(),

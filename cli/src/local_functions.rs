@@ -132,6 +132,9 @@ impl LocalStack {
                 &config.event_bus_name,
             ),
             settings: config.breaker,
+            book_priority: nba_props::domain::prop_lines::BookPriority::new(
+                config.book_priority.clone(),
+            ),
             metrics_namespace: config.metrics_namespace.clone(),
         };
         Ok(LocalProcessor {
@@ -187,6 +190,18 @@ impl LocalStack {
             })
             .await?;
         Ok((stats, tally.into_inner()))
+    }
+
+    /// Sends bodies to the processor queue and lets the processor drain it.
+    pub async fn drain_after(
+        &self,
+        p: &LocalProcessor,
+        bodies: &[String],
+    ) -> Result<(DrainStats, ProcessorTally)> {
+        if !bodies.is_empty() {
+            self.send("ProcessorQueue", bodies).await?;
+        }
+        self.drain_processor(p).await
     }
 
     /// Sends a day's schedule to the processor queue and lets the processor drain it

@@ -9,6 +9,7 @@ use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
 use nba_props_cli::dataset::{self, Dataset};
 use nba_props_cli::local_aws::LocalAws;
 use nba_props_cli::provision::{LocalStack, unique_stack_name};
+use nba_props_cli::replay::ReplayOptions;
 
 /// nba-props-serverless, locally: no AWS account needed.
 #[derive(Parser)]
@@ -20,19 +21,41 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Bring up DynamoDB Local and moto, provision infra/template.yaml, and push real
-    /// games through the pipeline (the main job).
+    /// Bring up DynamoDB Local and moto, provision infra/template.yaml, and run real
+    /// game days through the production functions, day by day (the main job).
     Replay {
-        /// Read the full files from this `shared/data/nba` folder instead of the fixtures.
+        /// Read the full files from this `shared/data/nba` folder instead of the
+        /// committed fixtures.
         #[arg(long)]
         data: Option<PathBuf>,
-        /// Only these game dates (default: every date with prop lines).
-        #[arg(long = "date")]
-        dates: Vec<NaiveDate>,
-        /// Skip part two (a late box score through the processor, healed by the 06:00
-        /// completeness check).
+        /// First game date (default: the data's first).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last game date (default: the data's last).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Do not hold back a box score (by default one game's arrives days late).
         #[arg(long)]
         no_late_data: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write the predictions to this CSV file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Handler logs to the terminal (default: to a file whose path is printed).
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// How many sportsbook rows the ingest's name matching finds a player for, over every
+    /// props file, and the names it does not.
+    PropNames {
+        /// The `shared/data/nba` folder (default: the committed fixtures).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Start the local servers, print the variables that point the SDK at them, and
     /// keep them running until Ctrl-C.
@@ -84,13 +107,21 @@ enum DlqCommand {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber_init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    if !matches!(cli.command, Command::Replay { .. }) {
+        tracing_subscriber_init();
+    }
+    match cli.command {
         Command::Replay {
             data,
-            dates,
+            from,
+            to,
             no_late_data,
+            json,
+            out,
+            verbose,
         } => {
+            let log = init_logs(verbose)?;
             let data = match data {
                 Some(dir) if !dir.join("season-2025-26").exists() => {
                     bail!(
@@ -102,18 +133,69 @@ async fn main() -> Result<()> {
                 None => Dataset::fixtures()?,
             };
             let local = LocalAws::start().await?;
-            println!(
-                "local AWS: DynamoDB Local {}, moto {}",
-                local.endpoints.dynamodb, local.endpoints.moto
-            );
             let stack =
                 LocalStack::provision(&local.endpoints, &unique_stack_name("replay")).await?;
-            println!("provisioned stack {} from infra/template.yaml", stack.name);
-            println!("\n== part 1: the prediction writer on real slates ==");
-            nba_props_cli::replay::run(&stack, &data, &dates, &mut std::io::stdout()).await?;
-            if !no_late_data {
-                println!("\n== part 2: a late box score, healed by the morning check ==");
-                nba_props_cli::late_data::run(&stack, &mut std::io::stdout()).await?;
+            if !json {
+                println!(
+                    "local AWS: DynamoDB Local {}, moto {}; stack {} provisioned from infra/template.yaml",
+                    local.endpoints.dynamodb, local.endpoints.moto, stack.name
+                );
+            }
+            let options = ReplayOptions {
+                from,
+                to,
+                late_box_score: !no_late_data,
+                progress: !json && !verbose,
+            };
+            let report = nba_props_cli::replay::run(&stack, &data, &options).await?;
+            if let Some(path) = &out {
+                report.write_csv(std::fs::File::create(path)?)?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                report.write_text(&mut std::io::stdout())?;
+                if let Some(path) = &out {
+                    println!("predictions written to {}", path.display());
+                }
+                if let Some(log) = log {
+                    println!("handler logs: {}", log.display());
+                }
+            }
+        }
+        Command::PropNames { data, json } => {
+            let data = match data {
+                Some(dir) if !dir.join("season-2025-26").exists() => bail!(
+                    "{} does not hold the shared NBA data (season-2025-26/ is missing)",
+                    dir.display()
+                ),
+                Some(dir) => Dataset::full_2025_26(&dir)?,
+                None => Dataset::fixtures()?,
+            };
+            let report = nba_props_cli::prop_names::measure(&data)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let share = |n: usize| 100.0 * n as f64 / report.rows.max(1) as f64;
+                println!("data: {}", data.source.display());
+                println!(
+                    "{} rows of points/rebounds/assists in scheduled games; matched to a player of either team: {} ({:.1}%); by the fold alone: {} ({:.1}%)",
+                    report.rows,
+                    report.matched,
+                    share(report.matched),
+                    report.matched_by_fold,
+                    share(report.matched_by_fold)
+                );
+                println!(
+                    "{} names unmatched, {} of them ({} rows) absent from the season's game logs \
+                     (the others had not played for the team in the 30 days before); most rows first:",
+                    report.unmatched.len(),
+                    report.unmatched_absent_from_logs,
+                    report.rows_absent_from_logs
+                );
+                for (name, rows) in report.unmatched.iter().take(25) {
+                    println!("  {rows:>5}  {name}");
+                }
             }
         }
         Command::LocalAws => {
@@ -191,4 +273,26 @@ fn tracing_subscriber_init() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .try_init();
+}
+
+/// The replay's handler logs: to the terminal with `-v`, else to a file (returned) so
+/// that they never interleave with the progress bar and the report.
+fn init_logs(verbose: bool) -> Result<Option<PathBuf>> {
+    let filter =
+        || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if verbose {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter())
+            .init();
+        return Ok(None);
+    }
+    let path = std::env::temp_dir().join(format!("nba-props-replay-{}.log", std::process::id()));
+    let file = std::fs::File::create(&path)?;
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_env_filter(filter())
+        .init();
+    Ok(Some(path))
 }

@@ -9,8 +9,8 @@ use std::io::Read;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::America::New_York;
 use nba_props::model::{
-    BoxScore, Market, PlayerLine, PlayerShots, Schedule, ScheduledGame, ShotChart, TeamTotals,
-    ZoneShots, player_lookup,
+    BoxScore, Market, PlayerLine, PlayerShots, PropLineRow, PropLineSnapshot, Schedule,
+    ScheduledGame, ShotChart, TeamTotals, ZoneShots, player_lookup,
 };
 use serde::Deserialize;
 
@@ -66,6 +66,10 @@ pub struct PlayerGameLine {
     pub ast: u32,
     /// Turnovers.
     pub tov: u32,
+    /// Offensive rebounds.
+    pub oreb: u32,
+    /// Defensive rebounds.
+    pub dreb: u32,
     /// Points.
     pub pts: u32,
     /// Opponent abbreviation.
@@ -125,6 +129,8 @@ pub struct TeamGameRow {
     pub game_date: NaiveDate,
     /// Team abbreviation.
     pub team_abbreviation: String,
+    /// Full team name ("Boston Celtics").
+    pub team_name: String,
     /// "BKN @ NYK" or "NYK vs. BKN".
     pub matchup: String,
     /// Points scored.
@@ -151,6 +157,8 @@ pub struct TeamGameRow {
     pub ast: u32,
     /// Turnovers.
     pub tov: u32,
+    /// Point margin (the opponent scored `pts - plus_minus`).
+    pub plus_minus: f64,
 }
 
 impl TeamGameRow {
@@ -184,6 +192,40 @@ impl TeamGameRow {
     }
 }
 
+/// A team's totals rebuilt from its players' lines when the data has no row for it
+/// (2025-26's `games.csv` lists one team per game). Points are exact (the other
+/// row's `PTS - PLUS_MINUS`); shooting, rebounds, assists and turnovers are the sums
+/// of the players the logs have, which lack some players. Their missing points are
+/// added as two-point makes (and a made free throw when odd), so the totals add up
+/// as a box score must; rebounds and assists stay undercounted.
+pub fn reconstruct_totals(team: &str, pts: u32, lines: &[&PlayerGameLine]) -> TeamTotals {
+    let sum = |f: fn(&PlayerGameLine) -> u32| lines.iter().map(|l| f(l)).sum::<u32>();
+    let mut t = TeamTotals {
+        team: team.to_string(),
+        pts,
+        fgm: sum(|l| l.fgm),
+        fga: sum(|l| l.fga),
+        fg3m: sum(|l| l.threes_made),
+        fg3a: sum(|l| l.threes_attempted),
+        ftm: sum(|l| l.ftm),
+        fta: sum(|l| l.fta),
+        oreb: sum(|l| l.oreb),
+        dreb: sum(|l| l.dreb),
+        reb: sum(|l| l.oreb) + sum(|l| l.dreb),
+        ast: sum(|l| l.ast),
+        tov: sum(|l| l.tov),
+    };
+    let counted = 2 * t.fgm + t.fg3m + t.ftm;
+    let missing = pts.saturating_sub(counted);
+    t.fgm += missing / 2;
+    t.fga += missing / 2;
+    t.ftm += missing % 2;
+    t.fta += missing % 2;
+    // Should the logs hold more points than the score (they do not), trust the lines.
+    t.pts = 2 * t.fgm + t.fg3m + t.ftm;
+    t
+}
+
 /// Reads team game rows from CSV.
 pub fn read_team_rows(reader: impl Read) -> Result<Vec<TeamGameRow>, DataError> {
     csv::Reader::from_reader(reader)
@@ -198,6 +240,8 @@ pub fn read_team_rows(reader: impl Read) -> Result<Vec<TeamGameRow>, DataError> 
 pub struct PropOffer {
     /// Player name as the book spells it.
     pub player: String,
+    /// "Away Team @ Home Team", full names.
+    pub game: String,
     /// Sportsbook market name (`player_points`, ...).
     pub market: String,
     /// The line (absent for yes/no markets such as double-doubles).
@@ -221,129 +265,126 @@ pub fn read_prop_offers(reader: impl Read) -> Result<Vec<PropOffer>, DataError> 
         .collect()
 }
 
-/// Implied probability of American odds (-110 → 0.524).
-fn implied_probability(odds: f64) -> f64 {
-    if odds < 0.0 {
-        -odds / (-odds + 100.0)
-    } else {
-        100.0 / (odds + 100.0)
+/// The sportsbooks' team names. Not taken from the logs: 2025-26's `games.csv` has one
+/// team's row per game, so a team can be missing from its `TEAM_NAME` column.
+const BOOK_TEAM_NAMES: [(&str, &str); 30] = [
+    ("Atlanta Hawks", "ATL"),
+    ("Boston Celtics", "BOS"),
+    ("Brooklyn Nets", "BKN"),
+    ("Charlotte Hornets", "CHA"),
+    ("Chicago Bulls", "CHI"),
+    ("Cleveland Cavaliers", "CLE"),
+    ("Dallas Mavericks", "DAL"),
+    ("Denver Nuggets", "DEN"),
+    ("Detroit Pistons", "DET"),
+    ("Golden State Warriors", "GSW"),
+    ("Houston Rockets", "HOU"),
+    ("Indiana Pacers", "IND"),
+    ("Los Angeles Clippers", "LAC"),
+    ("Los Angeles Lakers", "LAL"),
+    ("Memphis Grizzlies", "MEM"),
+    ("Miami Heat", "MIA"),
+    ("Milwaukee Bucks", "MIL"),
+    ("Minnesota Timberwolves", "MIN"),
+    ("New Orleans Pelicans", "NOP"),
+    ("New York Knicks", "NYK"),
+    ("Oklahoma City Thunder", "OKC"),
+    ("Orlando Magic", "ORL"),
+    ("Philadelphia 76ers", "PHI"),
+    ("Phoenix Suns", "PHX"),
+    ("Portland Trail Blazers", "POR"),
+    ("Sacramento Kings", "SAC"),
+    ("San Antonio Spurs", "SAS"),
+    ("Toronto Raptors", "TOR"),
+    ("Utah Jazz", "UTA"),
+    ("Washington Wizards", "WAS"),
+];
+
+/// What converting prop offers into snapshots left out, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PropConversion {
+    /// Offers read.
+    pub offers: usize,
+    /// Offers of the three markets turned into snapshot rows.
+    pub rows: usize,
+    /// Offers of other markets (threes, blocks, double-doubles, ...), left out.
+    pub other_markets: usize,
+    /// Offers without a line or odds.
+    pub incomplete: usize,
+    /// Offers whose game is not in the schedule (team names or date unknown).
+    pub unknown_game: usize,
+}
+
+/// Turns prop offers into `prop_lines` snapshots, one per scheduled game: the game is
+/// found by its teams' names (the logs' `TEAM_NAME`s and the thirty the books use) and
+/// the US Eastern date of its tip-off. The files carry no
+/// snapshot time ("pulled before that evening's games"), so each snapshot is stamped
+/// two hours before its game's tip-off. Odds are rounded to whole American odds.
+pub fn prop_snapshots(
+    offers: &[PropOffer],
+    days: &[GameDay],
+    team_rows: &[TeamGameRow],
+) -> (Vec<PropLineSnapshot>, PropConversion) {
+    let mut names: BTreeMap<&str, &str> = team_rows
+        .iter()
+        .map(|r| (r.team_name.as_str(), r.team_abbreviation.as_str()))
+        .collect();
+    names.extend(BOOK_TEAM_NAMES);
+    let mut games: BTreeMap<(NaiveDate, &str, &str), &str> = BTreeMap::new();
+    for day in days {
+        for g in &day.schedule.games {
+            games.insert((day.date, &g.home, &g.away), &g.game_id);
+        }
     }
-}
-
-/// The main line of one player, market and (US Eastern) game date.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MainLine {
-    /// Player lookup key.
-    pub player_lookup: String,
-    /// Eastern game date.
-    pub game_date: NaiveDate,
-    /// Market.
-    pub market: Market,
-    /// Median over books of each book's most even-odds line.
-    pub line: f64,
-    /// How many books offered it.
-    pub books: usize,
-}
-
-/// Picks the main line per (player, market, Eastern date) from alternate-line offers:
-/// for each book the offer whose over and under odds are closest to even, then the
-/// median of those across books. Markets other than points/rebounds/assists are skipped.
-pub fn main_lines(offers: &[PropOffer]) -> Vec<MainLine> {
-    type Key = (String, NaiveDate, Market);
-    // (key) -> book -> (distance from even, line)
-    let mut best: BTreeMap<Key, BTreeMap<&str, (f64, f64)>> = BTreeMap::new();
+    let mut report = PropConversion {
+        offers: offers.len(),
+        ..PropConversion::default()
+    };
+    let mut out: BTreeMap<String, PropLineSnapshot> = BTreeMap::new();
     for offer in offers {
-        let Some(market) = Market::parse(&offer.market) else {
+        if !matches!(
+            offer.market.as_str(),
+            "player_points" | "player_rebounds" | "player_assists"
+        ) {
+            report.other_markets += 1;
             continue;
-        };
+        }
         let (Some(line), Some(over), Some(under)) = (offer.line, offer.over_odds, offer.under_odds)
         else {
+            report.incomplete += 1;
             continue;
         };
         let date = offer.game_time.with_timezone(&New_York).date_naive();
-        let distance = (implied_probability(over) - implied_probability(under)).abs();
-        let key = (player_lookup(&offer.player), date, market);
-        let books = best.entry(key).or_default();
-        let slot = books
-            .entry(&offer.bookmaker)
-            .or_insert((f64::INFINITY, line));
-        // Ties go to the lower line so the choice does not depend on file order.
-        if distance < slot.0 || (distance == slot.0 && line < slot.1) {
-            *slot = (distance, line);
-        }
-    }
-    best.into_iter()
-        .map(|((player_lookup, game_date, market), books)| {
-            let mut lines: Vec<f64> = books.values().map(|(_, line)| *line).collect();
-            lines.sort_by(f64::total_cmp);
-            let n = lines.len();
-            let median = if n % 2 == 1 {
-                lines[n / 2]
-            } else {
-                (lines[n / 2 - 1] + lines[n / 2]) / 2.0
-            };
-            MainLine {
-                player_lookup,
-                game_date,
-                market,
-                line: median,
-                books: n,
-            }
-        })
-        .collect()
-}
-
-/// Reads main lines from the compact CSV the fixtures store
-/// (`player_lookup,game_date,market,line,books`).
-pub fn read_main_lines(reader: impl Read) -> Result<Vec<MainLine>, DataError> {
-    #[derive(Deserialize)]
-    struct Row {
-        player_lookup: String,
-        game_date: NaiveDate,
-        market: String,
-        line: f64,
-        books: usize,
-    }
-    csv::Reader::from_reader(reader)
-        .deserialize::<Row>()
-        .enumerate()
-        .map(|(i, row)| {
-            let row = row.map_err(|e| DataError::new(format!("main lines row {}", i + 2), e))?;
-            let market = Market::parse(&row.market).ok_or_else(|| {
-                DataError::new(
-                    format!("main lines row {}", i + 2),
-                    format!("unknown market {:?}", row.market),
-                )
-            })?;
-            Ok(MainLine {
-                player_lookup: row.player_lookup,
-                game_date: row.game_date,
-                market,
-                line: row.line,
-                books: row.books,
+        let teams = offer
+            .game
+            .split_once(" @ ")
+            .and_then(|(a, h)| Some((*names.get(h)?, *names.get(a)?)));
+        let Some(game_id) = teams.and_then(|(h, a)| games.get(&(date, h, a))) else {
+            report.unknown_game += 1;
+            continue;
+        };
+        let (home, away) = teams.expect("found above");
+        report.rows += 1;
+        out.entry(game_id.to_string())
+            .or_insert_with(|| PropLineSnapshot {
+                game_id: game_id.to_string(),
+                game_date: date,
+                home: home.to_string(),
+                away: away.to_string(),
+                snapshot_at: offer.game_time - chrono::Duration::hours(2),
+                lines: Vec::new(),
             })
-        })
-        .collect()
-}
-
-/// Writes main lines in the compact fixture CSV form.
-pub fn write_main_lines(lines: &[MainLine], writer: impl std::io::Write) -> Result<(), DataError> {
-    let mut w = csv::Writer::from_writer(writer);
-    let io = |e: csv::Error| DataError::new("writing main lines", e);
-    w.write_record(["player_lookup", "game_date", "market", "line", "books"])
-        .map_err(io)?;
-    for l in lines {
-        w.write_record([
-            l.player_lookup.as_str(),
-            &l.game_date.to_string(),
-            l.market.as_str(),
-            &l.line.to_string(),
-            &l.books.to_string(),
-        ])
-        .map_err(io)?;
+            .lines
+            .push(PropLineRow {
+                player: offer.player.clone(),
+                market: offer.market.clone(),
+                line,
+                over_odds: over.round() as i32,
+                under_odds: under.round() as i32,
+                bookmaker: offer.bookmaker.clone(),
+            });
     }
-    w.flush()
-        .map_err(|e| DataError::new("writing main lines", e))
+    (out.into_values().collect(), report)
 }
 
 /// One date's ingest messages: its schedule and its games' box scores.
@@ -377,30 +418,57 @@ pub fn game_days(
     }
     let mut days: BTreeMap<NaiveDate, GameDay> = BTreeMap::new();
     for (game_id, rows) in games {
-        let [a, b] = rows.as_slice() else {
-            return Err(DataError::new(
-                format!("game {game_id}"),
-                format!(
-                    "{} team rows; a box score needs both teams' rows",
-                    rows.len()
-                ),
-            ));
+        let (date, home, away) = match rows.as_slice() {
+            [a, b] => {
+                let (home, away) = if a.matchup.contains("vs.") {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                (home.game_date, home.totals(), away.totals())
+            }
+            // 2025-26's games.csv has one team's row per game: the other side is
+            // reconstructed from its players' lines.
+            [row] => {
+                let (home, away) = row.home_away().ok_or_else(|| {
+                    DataError::new(
+                        format!("game {game_id}"),
+                        format!("matchup {:?}", row.matchup),
+                    )
+                })?;
+                let other = if home == row.team_abbreviation {
+                    away
+                } else {
+                    home.clone()
+                };
+                let other_lines = players
+                    .get(&(row.game_date, other.as_str()))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let opponent_pts = (f64::from(row.pts) - row.plus_minus).round();
+                let reconstructed = reconstruct_totals(&other, opponent_pts as u32, other_lines);
+                if row.team_abbreviation == home {
+                    (row.game_date, row.totals(), reconstructed)
+                } else {
+                    (row.game_date, reconstructed, row.totals())
+                }
+            }
+            _ => {
+                return Err(DataError::new(
+                    format!("game {game_id}"),
+                    format!("{} team rows; a game has one or two", rows.len()),
+                ));
+            }
         };
-        let (home, away) = if a.matchup.contains("vs.") {
-            (a, b)
-        } else {
-            (b, a)
-        };
-        let date = home.game_date;
-        let player_lines = [home, away].into_iter().flat_map(|t| {
+        let player_lines = [&home, &away].into_iter().flat_map(|t| {
             players
-                .get(&(date, t.team_abbreviation.as_str()))
+                .get(&(date, t.team.as_str()))
                 .into_iter()
                 .flatten()
                 .map(|l| PlayerLine {
                     player_id: l.player_id,
                     name: l.player_normalized.clone(),
-                    team: t.team_abbreviation.clone(),
+                    team: t.team.clone(),
                     minutes: l.minutes,
                     pts: l.pts,
                     fgm: l.fgm,
@@ -421,9 +489,9 @@ pub fn game_days(
                 .and_hms_opt(8, 0, 0)
                 .expect("valid time")
                 .and_utc(),
-            home: home.totals(),
-            away: away.totals(),
             players: player_lines.collect(),
+            home: home.clone(),
+            away: away.clone(),
         };
         let day = days.entry(date).or_insert_with(|| GameDay {
             date,
@@ -435,8 +503,8 @@ pub fn game_days(
         });
         day.schedule.games.push(ScheduledGame {
             game_id: game_id.to_string(),
-            home: home.team_abbreviation.clone(),
-            away: away.team_abbreviation.clone(),
+            home: home.team.clone(),
+            away: away.team.clone(),
         });
         day.box_scores.push(box_score);
     }
@@ -537,6 +605,7 @@ mod tests {
             game_id: "1".into(),
             game_date: NaiveDate::from_ymd_opt(2025, 11, 9).unwrap(),
             team_abbreviation: "BKN".into(),
+            team_name: "Brooklyn Nets".into(),
             matchup: m.into(),
             pts: 98,
             fgm: 0,
@@ -550,6 +619,7 @@ mod tests {
             reb: 0,
             ast: 0,
             tov: 0,
+            plus_minus: 0.0,
         };
         assert_eq!(
             row("BKN @ NYK").home_away(),
@@ -563,32 +633,72 @@ mod tests {
     }
 
     #[test]
-    fn main_line_is_the_median_of_each_books_most_even_offer() {
-        let offer = |book: &str, line: f64, over: f64, under: f64| PropOffer {
-            player: "LeBron James".into(),
-            market: "player_points".into(),
-            line: Some(line),
-            bookmaker: book.into(),
-            // 00:30 UTC on the 6th is the evening of the 5th in New York.
-            game_time: "2025-11-06T00:30:00Z".parse().unwrap(),
-            over_odds: Some(over),
-            under_odds: Some(under),
+    fn offers_become_one_snapshot_per_scheduled_game() {
+        let team = |abbr: &str, name: &str| TeamGameRow {
+            team_id: 1,
+            game_id: "0022500150".into(),
+            game_date: NaiveDate::from_ymd_opt(2025, 11, 5).unwrap(),
+            team_abbreviation: abbr.into(),
+            team_name: name.into(),
+            matchup: String::new(),
+            pts: 0,
+            fgm: 0,
+            fga: 0,
+            fg3m: 0,
+            fg3a: 0,
+            ftm: 0,
+            fta: 0,
+            oreb: 0,
+            dreb: 0,
+            reb: 0,
+            ast: 0,
+            tov: 0,
+            plus_minus: 0.0,
         };
-        let offers = vec![
-            offer("a", 24.5, -110.0, -110.0),
-            offer("a", 29.5, 200.0, -250.0),
-            offer("b", 25.5, -115.0, -105.0),
-            offer("c", 23.5, -120.0, 100.0),
-            offer("c", 26.5, 150.0, -180.0),
+        let teams = [team("LAC", "LA Clippers"), team("PHX", "Phoenix Suns")];
+        let day = GameDay {
+            date: NaiveDate::from_ymd_opt(2025, 11, 5).unwrap(),
+            schedule: Schedule {
+                game_date: NaiveDate::from_ymd_opt(2025, 11, 5).unwrap(),
+                games: vec![ScheduledGame {
+                    game_id: "0022500150".into(),
+                    home: "LAC".into(),
+                    away: "PHX".into(),
+                }],
+            },
+            box_scores: Vec::new(),
+        };
+        let offer = |market: &str, game: &str| PropOffer {
+            player: "Devin Booker".into(),
+            game: game.into(),
+            market: market.into(),
+            line: Some(24.5),
+            bookmaker: "fanduel".into(),
+            // 03:30 UTC on the 6th is the evening of the 5th in New York.
+            game_time: "2025-11-06T03:30:00Z".parse().unwrap(),
+            over_odds: Some(-114.0),
+            under_odds: Some(-106.0),
+        };
+        let offers = [
+            // The books call the Clippers by their old name.
+            offer("player_points", "Phoenix Suns @ Los Angeles Clippers"),
+            offer("player_threes", "Phoenix Suns @ Los Angeles Clippers"),
+            offer("player_points", "Phoenix Suns @ Boston Celtics"),
         ];
-        let lines = main_lines(&offers);
-        assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0].player_lookup, "lebronjames");
+        let (snapshots, report) = prop_snapshots(&offers, &[day], &teams);
         assert_eq!(
-            lines[0].game_date,
-            NaiveDate::from_ymd_opt(2025, 11, 5).unwrap()
+            (report.rows, report.other_markets, report.unknown_game),
+            (1, 1, 1)
         );
-        assert_eq!(lines[0].line, 24.5);
-        assert_eq!(lines[0].books, 3);
+        let s = &snapshots[0];
+        assert_eq!(
+            (s.game_id.as_str(), s.home.as_str(), s.away.as_str()),
+            ("0022500150", "LAC", "PHX")
+        );
+        assert_eq!(
+            s.snapshot_at,
+            "2025-11-06T01:30:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!((s.lines[0].over_odds, s.lines[0].under_odds), (-114, -106));
     }
 }

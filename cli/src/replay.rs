@@ -1,222 +1,506 @@
-//! The local pipeline on real data, part one of `nba-props replay`: the prediction
-//! writer on a season's slates with their real prop lines.
+//! The main job, `nba-props replay`: real days of a season, day by day, through the
+//! production functions only.
 //!
-//! Features are computed in process from the game logs here (quick, and the writer is
-//! what this part shows); the processor path is part two, [`crate::late_data`]. From
-//! the features on it is the real path: prediction requests go through the template's
-//! SQS queue to the prediction writer, which writes DynamoDB Local. Every request is
-//! then delivered a second time, as SQS may do, to show that nothing changes.
+//! Each day, as the deployed pipeline would see it:
+//! 1. overnight, the previous game day's box scores arrive (one game's is held back and
+//!    arrives on the bus some days later, as a backfill would bring it);
+//! 2. at 06:00 New York the completeness check runs with the scheduler's own input
+//!    (`{"scheduled_time": ...}`): it reports missing games, asks for their backfill and
+//!    resets the breakers whose data has arrived, re-enqueuing their work;
+//! 3. the day's schedule fans out its work; the five processors compute features; each
+//!    composite asks for its player's predictions;
+//! 4. the day's sportsbook lines arrive (one `prop_lines` message per game): a new or
+//!    moved line re-prices the players whose features exist;
+//! 5. the prediction writer drains its queue.
+//!
+//! Everything goes through the template's queues (the processor queue, the prediction
+//! queue) and the handlers, against DynamoDB Local and moto. The report is computed
+//! from the predictions table and the data files, not from the handlers' tallies alone.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::io::Write;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
-use futures::{StreamExt, TryStreamExt, stream};
-use nba_props::domain::prediction_request::PredictionRequest;
-use nba_props::domain::prediction_writer::WriterTally;
-use nba_props::model::{Market, Prediction, Recommendation};
+use chrono::{NaiveDate, TimeZone, Utc};
+use chrono_tz::America::New_York;
+use indicatif::{ProgressBar, ProgressStyle};
+use nba_props::domain::processor_message::ProcessorMessage;
+use nba_props::model::ids::split_entity_id;
+use nba_props::model::{LineSource, Market, Prediction, Recommendation};
+use serde::Serialize;
 
-use crate::dataset::{Dataset, morning_of};
-use crate::event_source::send_bodies;
-use crate::local_aws::repo_root;
+use crate::dataset::{Dataset, LateGame, late_game};
+use crate::nba_data::{GameDay, PropConversion};
 use crate::provision::LocalStack;
 
-/// The events/ example for the writer.
+/// The events/ example for the writer (its body is a real request).
 pub const WRITER_EVENT: &str = "events/prediction-writer/sqs-prediction-requests.json";
 
-/// What the replay did, for the summary and for tests.
+/// What to replay.
 #[derive(Debug, Clone, Default)]
-pub struct ReplaySummary {
-    /// Requests sent per delivery round.
-    pub requests: usize,
-    /// Writer tallies, first delivery.
-    pub first: WriterTally,
-    /// Writer tallies, redelivery.
-    pub redelivery: WriterTally,
-    /// Predictions stored per date.
-    pub stored: BTreeMap<NaiveDate, usize>,
+pub struct ReplayOptions {
+    /// First date (the data's first when unset).
+    pub from: Option<NaiveDate>,
+    /// Last date (the data's last when unset).
+    pub to: Option<NaiveDate>,
+    /// Hold one game's box score back and let it arrive later.
+    pub late_box_score: bool,
+    /// Show a progress bar (on stderr).
+    pub progress: bool,
 }
 
-/// Runs the replay of `dates` (all slate dates when empty) on a provisioned stack and
-/// prints a report to `out`.
+/// One day of the replay.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DayReport {
+    /// The date.
+    pub date: NaiveDate,
+    /// Games scheduled.
+    pub games: usize,
+    /// Box scores stored overnight (of earlier dates).
+    pub box_scores_stored: u64,
+    /// Work items the processors completed.
+    pub work_items: u64,
+    /// Breakers tripped.
+    pub breakers_tripped: u64,
+    /// Breakers the morning check reset.
+    pub breakers_reset: u32,
+    /// Games the morning check reported missing.
+    pub games_missing: usize,
+    /// Prop lines stored (new or moved).
+    pub prop_lines_stored: u64,
+    /// Sportsbook rows whose name matched no player of the game's teams.
+    pub prop_rows_unmatched: u64,
+    /// Predictions of the date in the table with a line (at the end of the run).
+    pub predictions_with_line: usize,
+    /// Predictions of the date in the table without one.
+    pub predictions_without_line: usize,
+    /// Writes the writer suppressed as duplicates that day.
+    pub duplicates_suppressed: u64,
+}
+
+/// Model against line for one market, on the same rows (predictions with a line and a
+/// known result).
+#[derive(Debug, Clone, Serialize)]
+pub struct MarketReport {
+    /// Market.
+    pub market: Market,
+    /// Rows compared.
+    pub rows: usize,
+    /// Mean absolute error of the model.
+    pub model_mae: f64,
+    /// Mean absolute error of the line.
+    pub line_mae: f64,
+    /// OVER/UNDER calls.
+    pub calls: usize,
+    /// Calls that won.
+    pub hits: usize,
+    /// Calls where the result equalled the line.
+    pub pushes: usize,
+    /// Hits over decided calls.
+    pub hit_rate: Option<f64>,
+}
+
+/// The late box score and what happened to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LateReport {
+    /// The game held back.
+    pub game_id: String,
+    /// Its date.
+    pub game_date: NaiveDate,
+    /// The date its box score arrived (overnight before this date's check).
+    pub arrived: NaiveDate,
+    /// The date whose work needed it (its breakers tripped then).
+    pub breakers_tripped_on: NaiveDate,
+    /// Players locked out on that date.
+    pub players_locked_out: usize,
+    /// Of those, players with their three predictions at the end.
+    pub players_predicted: usize,
+    /// The morning summaries while it was missing and once it had arrived.
+    pub summaries: Vec<String>,
+}
+
+/// The whole replay.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayReport {
+    /// Where the data came from.
+    pub source: String,
+    /// Per day.
+    pub days: Vec<DayReport>,
+    /// Per market.
+    pub markets: Vec<MarketReport>,
+    /// How the prop files became messages.
+    pub prop_conversion: PropConversion,
+    /// The late box score, when one was held back.
+    pub late: Option<LateReport>,
+    /// (player, date, market) keys with more than one item in the predictions table.
+    pub duplicate_keys_in_table: usize,
+    /// Wall time of the run, seconds.
+    pub wall_seconds: f64,
+    /// The predictions, for `--out`.
+    #[serde(skip)]
+    pub predictions: Vec<(Prediction, Option<f64>)>,
+}
+
+/// 06:00 in New York on `date`, as the scheduler stamps its invocation.
+fn six_am_new_york(date: NaiveDate) -> chrono::DateTime<Utc> {
+    New_York
+        .from_local_datetime(&date.and_hms_opt(6, 0, 0).expect("valid time"))
+        .single()
+        .expect("06:00 exists on every date in New York")
+        .with_timezone(&Utc)
+}
+
+/// Runs the replay on a provisioned stack.
 pub async fn run(
     stack: &LocalStack,
     data: &Dataset,
-    dates: &[NaiveDate],
-    out: &mut impl Write,
-) -> Result<ReplaySummary> {
-    let local = stack.prediction_writer().await?;
-    let sqs = stack.sqs().await;
-    let queue = stack.queue_url("PredictionQueue")?;
-
-    let features = data.features();
-    writeln!(
-        out,
-        "data: {} ({} player lines)",
-        data.source.display(),
-        data.lines.len()
-    )?;
-    writeln!(
-        out,
-        "features: {} player-games computed from the logs; seeding the features table",
-        features.len()
-    )?;
-    stream::iter(&features)
-        .map(|f| local.features.put(f))
-        .buffer_unordered(16)
-        .try_collect::<Vec<_>>()
-        .await?;
-
-    let dates: Vec<NaiveDate> = if dates.is_empty() {
-        data.slate_dates()
-    } else {
-        dates.to_vec()
-    };
-    let mut bodies: Vec<String> = dates
+    options: &ReplayOptions,
+) -> Result<ReplayReport> {
+    let started = Instant::now();
+    let all_days = data.days()?;
+    let days: Vec<&GameDay> = all_days
         .iter()
-        .flat_map(|d| data.requests_for(&features, *d, morning_of(*d)))
-        .map(|r| r.to_body())
+        .filter(|d| {
+            options.from.is_none_or(|f| d.date >= f) && options.to.is_none_or(|t| d.date <= t)
+        })
         .collect();
-    // The events/ example goes through the same queue.
-    let example: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join(WRITER_EVENT))
-            .context("reading the events/ example")?,
-    )?;
-    for record in example["Records"].as_array().into_iter().flatten() {
-        if let Some(body) = record["body"].as_str() {
-            bodies.push(body.to_string());
-        }
-    }
-
-    let mut summary = ReplaySummary {
-        requests: bodies.len(),
-        ..ReplaySummary::default()
+    anyhow::ensure!(!days.is_empty(), "no game days in the chosen dates");
+    let (snapshots, prop_conversion) = data.snapshots(&all_days);
+    let late: Option<LateGame> = if options.late_box_score && days.len() >= 5 {
+        let owned: Vec<GameDay> = days.iter().map(|d| (*d).clone()).collect();
+        Some(late_game(&owned)?)
+    } else {
+        None
     };
-    for round in 0..2 {
-        send_bodies(&sqs, &queue, &bodies).await?;
-        let (stats, tally) = stack.drain_writer(&local).await?;
-        writeln!(
-            out,
-            "{}: {} requests in {} batches -> created {}, replaced {}, duplicates suppressed {}, stale ignored {}, failed records {}",
-            if round == 0 { "delivery" } else { "redelivery" },
-            bodies.len(),
-            stats.invocations,
-            tally.created,
-            tally.replaced,
-            tally.duplicates,
-            tally.stale,
-            tally.failed_records
-        )?;
-        if round == 0 {
-            summary.first = tally;
-        } else {
-            summary.redelivery = tally;
-        }
-    }
+    // The late score arrives overnight before the morning after the date its absence
+    // trips breakers on, so that morning's check can reset them.
+    let arrival = late.as_ref().map(|l| l.next + chrono::Duration::days(1));
 
-    let results = data.results();
-    writeln!(out)?;
-    writeln!(
-        out,
-        "date        stored  lines  model MAE  line MAE  calls  hits  (points; calls = OVER/UNDER)"
-    )?;
-    let mut last = Vec::new();
-    for date in &dates {
-        let stored = local.predictions.for_game_date(*date).await?;
-        summary.stored.insert(*date, stored.len());
-        let scored: Vec<(&Prediction, f64)> = stored
-            .iter()
-            .filter(|p| p.market == Market::Points && p.line.is_some())
-            .filter_map(|p| {
-                results
-                    .get(&(p.player_lookup.clone(), *date))
-                    .map(|r| (p, r.stat(Market::Points)))
-            })
-            .collect();
-        let n = scored.len().max(1) as f64;
-        let model_mae = scored
-            .iter()
-            .map(|(p, a)| (p.predicted_value - a).abs())
-            .sum::<f64>()
-            / n;
-        let line_mae = scored
-            .iter()
-            .map(|(p, a)| (p.line.unwrap_or_default() - a).abs())
-            .sum::<f64>()
-            / n;
-        let calls: Vec<_> = scored
-            .iter()
-            .filter(|(p, a)| {
-                matches!(
-                    p.recommendation,
-                    Recommendation::Over | Recommendation::Under
-                ) && p.line != Some(*a)
-            })
-            .collect();
-        let hits = calls
-            .iter()
-            .filter(|(p, a)| {
-                (p.recommendation == Recommendation::Over) == (*a > p.line.unwrap_or_default())
-            })
-            .count();
-        writeln!(
-            out,
-            "{date}  {:>6}  {:>5}  {model_mae:>9.2}  {line_mae:>8.2}  {:>5}  {hits:>4}",
-            stored.len(),
-            scored.len(),
-            calls.len()
-        )?;
-        last = stored;
-    }
-    writeln!(out)?;
-    if let Some(date) = dates.last() {
-        writeln!(out, "sample of {date} (points):")?;
-        writeln!(
-            out,
-            "player                     pred   line  rec      actual"
-        )?;
-        let mut sample: Vec<_> = last
-            .iter()
-            .filter(|p| p.market == Market::Points && p.line.is_some())
-            .collect();
-        sample.sort_by(|a, b| b.predicted_value.total_cmp(&a.predicted_value));
-        for p in sample.iter().take(12) {
-            let actual = results
-                .get(&(p.player_lookup.clone(), *date))
-                .map(|r| r.pts.to_string())
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "{:<26} {:>5.1}  {:>5.1}  {:<7}  {actual:>6}",
-                p.player_lookup,
-                p.predicted_value,
-                p.line.unwrap_or_default(),
-                format!("{:?}", p.recommendation).to_uppercase()
-            )?;
-        }
-    }
-    writeln!(out)?;
-    writeln!(out, "the events/ example ({WRITER_EVENT}) as written:")?;
-    for record in example["Records"].as_array().into_iter().flatten() {
-        let Some(request) = record["body"]
-            .as_str()
-            .and_then(|b| PredictionRequest::parse(b).ok())
-        else {
-            continue;
+    let processor = stack.processor().await?;
+    let checker = stack.completeness_checker().await?;
+    let writer = stack.prediction_writer().await?;
+
+    let bar = if options.progress {
+        let bar = ProgressBar::new(days.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} days  {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let mut reports = Vec::with_capacity(days.len());
+    let mut summaries = Vec::new();
+    let mut late_arrived = false;
+    let mut locked: BTreeSet<String> = BTreeSet::new();
+    let mut previous: Option<&GameDay> = None;
+    for day in &days {
+        bar.set_message(day.date.to_string());
+        let mut report = DayReport {
+            date: day.date,
+            games: day.schedule.games.len(),
+            ..DayReport::default()
         };
-        for market in Market::ALL {
-            if let Some(p) = local
-                .predictions
-                .get(
-                    &request.player_lookup,
-                    &Prediction::key_for(request.game_date, market),
-                )
-                .await?
+        // 1. Overnight: the previous game day's box scores (the late one held back).
+        let overnight: Vec<String> = previous
+            .into_iter()
+            .flat_map(|d| &d.box_scores)
+            .filter(|b| late.as_ref().is_none_or(|l| l.game_id != b.game_id))
+            .map(|b| ProcessorMessage::BoxScore(b.clone()).to_body())
+            .collect();
+        if let (Some(l), Some(arrival)) = (&late, arrival)
+            && !late_arrived
+            && day.date >= arrival
+        {
+            let box_score = all_days
+                .iter()
+                .flat_map(|d| &d.box_scores)
+                .find(|b| b.game_id == l.game_id)
+                .context("the late game has a box score")?;
+            stack.publish_box_score(box_score).await?;
+            late_arrived = true;
+        }
+        let (_, t) = stack.drain_after(&processor, &overnight).await?;
+        report.box_scores_stored += t.box_scores_stored;
+
+        // 2. 06:00: the scheduler's input, as deployed.
+        let input = serde_json::json!({"scheduled_time": six_am_new_york(day.date)});
+        let check = checker.checker.check_input(&input, Utc::now()).await?;
+        report.breakers_reset = check.circuit_breakers_reset;
+        report.games_missing = check.missing_games.len();
+        if late.is_some() && (!check.missing_games.is_empty() || check.circuit_breakers_reset > 0) {
+            summaries.push(check.summary());
+        }
+        let (_, t) = stack.drain_processor(&processor).await?;
+        report.work_items += t.work_done;
+        report.breakers_tripped += t.breakers_tripped;
+
+        // 3. The day's schedule: fan-out, processors, composites.
+        let (_, t) = stack
+            .drain_after(
+                &processor,
+                &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
+            )
+            .await?;
+        report.work_items += t.work_done;
+        report.breakers_tripped += t.breakers_tripped;
+
+        // 4. The day's lines.
+        let lines: Vec<String> = snapshots
+            .get(&day.date)
+            .into_iter()
+            .flatten()
+            .map(|s| ProcessorMessage::PropLines(s.clone()).to_body())
+            .collect();
+        let (_, t) = stack.drain_after(&processor, &lines).await?;
+        report.prop_lines_stored += t.prop_lines_stored;
+        report.prop_rows_unmatched += t.prop_rows_unmatched;
+
+        // 5. The writer.
+        let (_, w) = stack.drain_writer(&writer).await?;
+        report.duplicates_suppressed += w.duplicates;
+        // The players the late score locked out, read while their breakers are open.
+        if let Some(l) = late.as_ref().filter(|l| l.next == day.date) {
+            for b in
+                nba_props::ports::BreakerResets::tripped_on(&processor.breakers, l.next).await?
             {
-                writeln!(out, "  {}", serde_json::to_string(&p)?)?;
+                if b.key.processor_name == nba_props::model::ProcessorName::PlayerDailyCache
+                    && let Some((_, player)) = split_entity_id(&b.key.entity_id)
+                {
+                    locked.insert(player.to_string());
+                }
             }
         }
+        reports.push(report);
+        previous = Some(day);
+        bar.inc(1);
     }
-    Ok(summary)
+    bar.finish_and_clear();
+
+    // The table, read back: predictions per date, and the one-item-per-key contract.
+    let results = data.results();
+    let mut predictions = Vec::new();
+    let mut keys = BTreeSet::new();
+    let mut duplicate_keys = 0;
+    for report in &mut reports {
+        let stored = writer.predictions.for_game_date(report.date).await?;
+        for p in stored {
+            if !keys.insert((p.player_lookup.clone(), p.prediction_key.clone())) {
+                duplicate_keys += 1;
+            }
+            if p.line_source == LineSource::ActualProp {
+                report.predictions_with_line += 1;
+            } else {
+                report.predictions_without_line += 1;
+            }
+            let actual = results
+                .get(&(p.player_lookup.clone(), report.date))
+                .map(|r| r.stat(p.market));
+            predictions.push((p, actual));
+        }
+    }
+    let markets = Market::ALL
+        .into_iter()
+        .map(|m| market_report(m, &predictions))
+        .collect();
+
+    let late = match late {
+        Some(l) => {
+            let next = l.next.to_string();
+            let predicted = locked
+                .iter()
+                .filter(|player| {
+                    predictions
+                        .iter()
+                        .filter(|(p, _)| &p.player_lookup == *player && p.game_date == next)
+                        .count()
+                        == 3
+                })
+                .count();
+            Some(LateReport {
+                game_id: l.game_id.clone(),
+                game_date: l.game_date,
+                arrived: arrival.expect("set with the late game"),
+                breakers_tripped_on: l.next,
+                players_locked_out: locked.len(),
+                players_predicted: predicted,
+                summaries,
+            })
+        }
+        None => None,
+    };
+
+    Ok(ReplayReport {
+        source: data.source.display().to_string(),
+        days: reports,
+        markets,
+        prop_conversion,
+        late,
+        duplicate_keys_in_table: duplicate_keys,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        predictions,
+    })
+}
+
+/// Model against line for one market on the predictions with a line and a result.
+pub fn market_report(market: Market, predictions: &[(Prediction, Option<f64>)]) -> MarketReport {
+    let rows: Vec<(&Prediction, f64, f64)> = predictions
+        .iter()
+        .filter(|(p, _)| p.market == market)
+        .filter_map(|(p, actual)| Some((p, p.line?, (*actual)?)))
+        .collect();
+    let n = rows.len();
+    let mean = |f: &dyn Fn(&(&Prediction, f64, f64)) -> f64| {
+        if n == 0 {
+            0.0
+        } else {
+            rows.iter().map(f).sum::<f64>() / n as f64
+        }
+    };
+    let model_mae = mean(&|(p, _, a)| (p.predicted_value - a).abs());
+    let line_mae = mean(&|(_, l, a)| (l - a).abs());
+    let calls: Vec<_> = rows
+        .iter()
+        .filter(|(p, _, _)| {
+            matches!(
+                p.recommendation,
+                Recommendation::Over | Recommendation::Under
+            )
+        })
+        .collect();
+    let pushes = calls.iter().filter(|(_, l, a)| a == l).count();
+    let hits = calls
+        .iter()
+        .filter(|(p, l, a)| a != l && (p.recommendation == Recommendation::Over) == (a > l))
+        .count();
+    let decided = calls.len() - pushes;
+    MarketReport {
+        market,
+        rows: n,
+        model_mae,
+        line_mae,
+        calls: calls.len(),
+        hits,
+        pushes,
+        hit_rate: (decided > 0).then(|| hits as f64 / decided as f64),
+    }
+}
+
+impl ReplayReport {
+    /// The report as a person reads it.
+    pub fn write_text(&self, out: &mut impl Write) -> Result<()> {
+        writeln!(out, "data: {}", self.source)?;
+        let c = &self.prop_conversion;
+        writeln!(
+            out,
+            "prop files: {} offers; {} rows of points/rebounds/assists sent as prop_lines messages \
+             ({} rows of other markets left out, {} without line or odds, {} of games not in the schedule)",
+            c.offers, c.rows, c.other_markets, c.incomplete, c.unknown_game
+        )?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "date        games  boxes  work  tripped  reset  missing  lines  unmatched  with-line  no-line  dups"
+        )?;
+        for d in &self.days {
+            writeln!(
+                out,
+                "{}  {:>5}  {:>5}  {:>4}  {:>7}  {:>5}  {:>7}  {:>5}  {:>9}  {:>9}  {:>7}  {:>4}",
+                d.date,
+                d.games,
+                d.box_scores_stored,
+                d.work_items,
+                d.breakers_tripped,
+                d.breakers_reset,
+                d.games_missing,
+                d.prop_lines_stored,
+                d.prop_rows_unmatched,
+                d.predictions_with_line,
+                d.predictions_without_line,
+                d.duplicates_suppressed
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "market     rows  model MAE  line MAE  calls  hits  pushes  hit rate   (rows: predictions with a line and a result)"
+        )?;
+        for m in &self.markets {
+            writeln!(
+                out,
+                "{:<9} {:>5}  {:>9.2}  {:>8.2}  {:>5}  {:>4}  {:>6}  {}",
+                m.market.as_str(),
+                m.rows,
+                m.model_mae,
+                m.line_mae,
+                m.calls,
+                m.hits,
+                m.pushes,
+                m.hit_rate
+                    .map_or("-".to_string(), |r| format!("{:.1}%", 100.0 * r))
+            )?;
+        }
+        if let Some(l) = &self.late {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "late box score: {} of {} held back, arrived before the 06:00 check of {}",
+                l.game_id, l.game_date, l.arrived
+            )?;
+            for s in &l.summaries {
+                writeln!(out)?;
+                for line in s.lines() {
+                    writeln!(out, "  {line}")?;
+                }
+            }
+            writeln!(
+                out,
+                "\nplayers locked out of {}: {}; with their three predictions now: {}",
+                l.breakers_tripped_on, l.players_locked_out, l.players_predicted
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "predictions table: {} items, {} keys with more than one item; wall time {:.0} s",
+            self.predictions.len(),
+            self.duplicate_keys_in_table,
+            self.wall_seconds
+        )?;
+        Ok(())
+    }
+
+    /// Writes the predictions as CSV.
+    pub fn write_csv(&self, out: impl Write) -> Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record([
+            "player_lookup",
+            "game_date",
+            "market",
+            "predicted",
+            "line",
+            "bookmaker",
+            "recommendation",
+            "actual",
+        ])?;
+        for (p, actual) in &self.predictions {
+            let rec = serde_json::to_value(p.recommendation)?;
+            w.write_record([
+                p.player_lookup.clone(),
+                p.game_date.clone(),
+                p.market.to_string(),
+                p.predicted_value.to_string(),
+                p.line.map(|l| l.to_string()).unwrap_or_default(),
+                p.bookmaker.clone().unwrap_or_default(),
+                rec.as_str().unwrap_or_default().to_string(),
+                actual.map(|a| a.to_string()).unwrap_or_default(),
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    }
 }

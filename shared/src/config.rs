@@ -35,6 +35,8 @@ pub mod vars {
     pub const WRITE_CONCURRENCY: &str = "PREDICTION_WRITE_CONCURRENCY";
     /// How far ahead of the writer's clock a request's `generated_at` may be, in seconds.
     pub const MAX_FUTURE_SKEW_SECONDS: &str = "PREDICTION_MAX_FUTURE_SKEW_SECONDS";
+    /// Bookmakers in the order their lines are preferred (comma-separated keys).
+    pub const BOOK_PRIORITY: &str = "PROP_LINE_BOOK_PRIORITY";
 }
 
 /// The most failures a breaker may wait for: one below the processor queue's
@@ -51,6 +53,10 @@ pub const DEFAULT_METRICS_NAMESPACE: &str = "NbaProps";
 pub const DEFAULT_WRITE_CONCURRENCY: usize = 16;
 /// Default skew allowed for a request's `generated_at` (five minutes).
 pub const DEFAULT_MAX_FUTURE_SKEW_SECONDS: u32 = 300;
+
+/// Bookmakers whose lines are preferred by default, first preferred; the others
+/// follow by name.
+pub const DEFAULT_BOOK_PRIORITY: [&str; 3] = ["draftkings", "fanduel", "betmgm"];
 
 /// A configuration value that is missing or cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,6 +147,37 @@ fn bounded_u32(
     Ok(value)
 }
 
+/// A comma-separated list of bookmaker keys (lowercase letters, digits, `_`), each
+/// once; the default when unset.
+fn book_priority(src: &impl Source) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = optional(src, vars::BOOK_PRIORITY) else {
+        return Ok(DEFAULT_BOOK_PRIORITY.map(String::from).to_vec());
+    };
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: vars::BOOK_PRIORITY,
+        value: raw.clone(),
+        reason,
+    };
+    let mut books: Vec<String> = Vec::new();
+    for book in raw.split(',').map(str::trim) {
+        let is_key = !book.is_empty()
+            && book.len() <= 32
+            && book
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !is_key {
+            return Err(invalid(format!(
+                "{book:?} is not a bookmaker key (lowercase letters, digits, _)"
+            )));
+        }
+        if books.iter().any(|b| b == book) {
+            return Err(invalid(format!("{book} is listed twice")));
+        }
+        books.push(book.to_string());
+    }
+    Ok(books)
+}
+
 impl BreakerSettings {
     /// Reads and validates the breaker settings; a malformed value is an error, never a
     /// silent default.
@@ -229,6 +266,8 @@ pub struct ProcessorConfig {
     pub metrics_namespace: String,
     /// Breaker settings.
     pub breaker: BreakerSettings,
+    /// Bookmakers whose prop lines are preferred, first preferred.
+    pub book_priority: Vec<String>,
 }
 
 impl ProcessorConfig {
@@ -249,6 +288,7 @@ impl ProcessorConfig {
             metrics_namespace: optional(src, vars::METRICS_NAMESPACE)
                 .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into()),
             breaker: BreakerSettings::from_source(src)?,
+            book_priority: book_priority(src)?,
         })
     }
 }
@@ -405,5 +445,16 @@ mod tests {
                 name: "PREDICTIONS_TABLE"
             }
         );
+    }
+
+    #[test]
+    fn book_priority_defaults_and_refuses_bad_keys() {
+        assert_eq!(book_priority(&TABLES).unwrap(), DEFAULT_BOOK_PRIORITY);
+        let src = [("PROP_LINE_BOOK_PRIORITY", " fanduel, bovada ")];
+        assert_eq!(book_priority(&src).unwrap(), ["fanduel", "bovada"]);
+        for bad in ["FanDuel", "fanduel,,betmgm", "fanduel,fanduel"] {
+            let src = [("PROP_LINE_BOOK_PRIORITY", bad)];
+            assert!(book_priority(&src).is_err(), "{bad} accepted");
+        }
     }
 }

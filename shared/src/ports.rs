@@ -8,9 +8,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use std::collections::HashSet;
+
 use crate::model::{
     BoxScore, BreakerKey, BreakerSettings, BreakerState, FeatureKey, GameStatus, PlayerGame,
-    PlayerGameFeatures, PlayerShotGame, Prediction, ProcessorName, RosterEntry, Schedule,
+    PlayerShotGame, Prediction, PredictionInputs, ProcessorName, PropLine, RosterEntry, Schedule,
     ShotChart, TeamGame, TrippedBreaker,
 };
 
@@ -273,14 +275,36 @@ pub trait BreakerResets: Send + Sync {
 // ---------------------------------------------------------------------------------
 // Features
 
-/// Reads player features (the composite factors the prediction writer needs).
+/// Reads what the prediction writer needs per player and game date: the composite
+/// features and the stored prop lines.
 pub trait FeatureStore: Send + Sync {
-    /// Fetches the features of many players at once; keys without features are absent
-    /// from the map.
+    /// Fetches the features and lines of many players at once (one request, strongly
+    /// consistent); keys without features are absent from the map.
     fn get_many(
         &self,
         keys: &[FeatureKey],
-    ) -> impl Future<Output = Result<HashMap<FeatureKey, PlayerGameFeatures>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<HashMap<FeatureKey, PredictionInputs>, StoreError>> + Send;
+}
+
+/// What storing a prop line did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineOutcome {
+    /// No line was stored for the key, or the stored one was older and different: this
+    /// one is current now, and predictions are re-priced.
+    Stored,
+    /// The stored line is the same (line, book, odds) or from a newer snapshot:
+    /// nothing changed.
+    Unchanged,
+}
+
+/// Stores the chosen prop lines.
+pub trait PropLineStore: Send + Sync {
+    /// Stores a line unless the stored one is from the same or a newer snapshot, or
+    /// is the same line, book and odds (then the stored one, first seen earlier, stays).
+    fn put_line_if_newer(
+        &self,
+        line: &PropLine,
+    ) -> impl Future<Output = Result<LineOutcome, StoreError>> + Send;
 }
 
 /// Stores processor outputs.
@@ -305,6 +329,15 @@ pub trait FeatureSource: Send + Sync {
         processor: ProcessorName,
         analysis_date: NaiveDate,
     ) -> impl Future<Output = Result<Option<serde_json::Value>, StoreError>> + Send;
+
+    /// Which of these entities have the processor's output stored for the date (one
+    /// strongly consistent request).
+    fn stored_outputs(
+        &self,
+        entity_ids: &[String],
+        processor: ProcessorName,
+        analysis_date: NaiveDate,
+    ) -> impl Future<Output = Result<HashSet<String>, StoreError>> + Send;
 }
 
 // ---------------------------------------------------------------------------------
@@ -321,17 +354,21 @@ pub enum WriteOutcome {
     Duplicate,
     /// A newer prediction is stored; this older one was ignored.
     Stale,
-    /// A prediction with the same `generated_at` but a different payload (its
-    /// `payload_hash` differs) is stored: not a redelivery but a producer reusing a
-    /// timestamp. The stored one is kept.
+    /// A prediction from the same inputs but a different payload (its `payload_hash`
+    /// differs: another model version, say) is stored. The stored one is kept.
     PayloadConflict,
+    /// The stored prediction was made from inputs neither older nor newer than these
+    /// (newer features but an older line, or the reverse): two writers read while both
+    /// changed. The record is retried; its fresh read sees both changes.
+    Concurrent,
 }
 
 /// Stores predictions so that exactly one current item exists per key and the newest wins.
 pub trait PredictionStore: Send + Sync {
-    /// Writes `prediction` unless an item with the same or a newer `generated_at` is
-    /// stored; an item with the same `generated_at` is a duplicate when its
-    /// `payload_hash` matches, else a payload conflict.
+    /// Writes `prediction` only when its inputs are newer than the stored item's: its
+    /// `features_at` and `line_snapshot_at` each at least the stored ones, and one of
+    /// them later. The same inputs are a duplicate when the `payload_hash` matches,
+    /// else a payload conflict.
     fn put_if_newer(
         &self,
         prediction: &Prediction,

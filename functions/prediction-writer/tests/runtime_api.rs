@@ -4,7 +4,8 @@
 
 use anyhow::Result;
 use nba_props::domain::prediction_request::PredictionRequest;
-use nba_props::model::{Market, Prediction};
+use nba_props::model::{LineSource, Market, Prediction, PropLine};
+use nba_props::ports::PropLineStore;
 use nba_props_cli::dataset::Dataset;
 use nba_props_cli::local_aws::{LocalAws, repo_root};
 use nba_props_cli::provision::{LocalStack, unique_stack_name};
@@ -34,6 +35,21 @@ async fn the_binary_writes_the_events_example_through_the_runtime_api() -> Resul
             .expect("the example's players have features in the fixtures");
         writer.features.put(f).await?;
     }
+    // AND a stored points line for the first player only
+    let line = PropLine {
+        player_lookup: requests[0].player_lookup.clone(),
+        game_date: requests[0].game_date,
+        market: Market::Points,
+        line: 24.5,
+        bookmaker: "draftkings".into(),
+        over_odds: -115,
+        under_odds: -105,
+        snapshot_at: "2025-11-05T14:00:00.000000Z".into(),
+        chosen_by: "the test".into(),
+        books: 1,
+        previous_line: None,
+    };
+    writer.features.put_line_if_newer(&line).await?;
 
     // WHEN the binary is invoked with the example, twice (a redelivery)
     let function = EmulatedFunction::start(
@@ -59,7 +75,16 @@ async fn the_binary_writes_the_events_example_through_the_runtime_api() -> Resul
                 .expect("prediction stored");
             assert_eq!(stored.generated_at, "2025-11-05T15:00:00.000000Z");
             assert_eq!(stored.model_version, "baseline-v1");
-            assert_eq!(stored.line, r.lines.get(&market).copied());
+            let lined = r.player_lookup == line.player_lookup && market == Market::Points;
+            assert_eq!(stored.line, lined.then_some(line.line));
+            assert_eq!(
+                stored.line_source,
+                if lined {
+                    LineSource::ActualProp
+                } else {
+                    LineSource::NoPropLine
+                }
+            );
         }
     }
     let all = writer

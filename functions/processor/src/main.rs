@@ -13,6 +13,7 @@ use nba_props::adapters::sdk_config::load_sdk_config;
 use nba_props::adapters::sqs::Queues;
 use nba_props::config::ProcessorConfig;
 use nba_props::domain::processor::Processor;
+use nba_props::domain::prop_lines::BookPriority;
 use nba_props::handlers::{self, processor::handle_event};
 
 #[tokio::main]
@@ -35,6 +36,7 @@ async fn main() -> Result<(), Error> {
             &config.event_bus_name,
         ),
         settings: config.breaker,
+        book_priority: BookPriority::new(config.book_priority.clone()),
         metrics_namespace: config.metrics_namespace.clone(),
     };
     let processor = &processor;

@@ -22,3 +22,4 @@ pub mod prediction_writer;
 pub mod processor;
 pub mod processor_message;
 pub mod processors;
+pub mod prop_lines;

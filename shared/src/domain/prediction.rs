@@ -5,7 +5,8 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::prediction_request::PredictionRequest;
 use crate::model::{
-    Market, PlayerGameFeatures, Prediction, Recommendation, canonical_timestamp, round,
+    LineSource, Market, PlayerGameFeatures, Prediction, PredictionInputs, Recommendation,
+    canonical_timestamp, round,
 };
 
 /// Smallest gap between prediction and line worth a recommendation. Roughly a fifth of
@@ -49,26 +50,31 @@ pub fn baseline_prediction(features: &PlayerGameFeatures, market: Market) -> f64
     round(form * matchup * rest, 1)
 }
 
-/// Builds the three predictions for a request from the player's features.
+/// Builds the three predictions for a request from the player's features and the
+/// stored lines. The payload hash covers the inputs and the result, not the request's
+/// time: a second request that finds the same inputs makes the same prediction, a
+/// duplicate.
 pub fn predictions_for(
     request: &PredictionRequest,
-    features: &PlayerGameFeatures,
+    inputs: &PredictionInputs,
     model_version: &str,
     now: DateTime<Utc>,
 ) -> Vec<Prediction> {
     let generated_at = canonical_timestamp(request.generated_at);
     let written_at = canonical_timestamp(now);
+    let features = &inputs.features;
     Market::ALL
         .into_iter()
         .map(|market| {
             let predicted_value = baseline_prediction(features, market);
-            let line = request.lines.get(&market).copied();
+            let stored = inputs.lines.get(&market);
+            let line = stored.map(|l| l.line);
             let payload_hash = payload_hash(&[
                 &request.player_lookup,
                 &request.game_date.to_string(),
                 market.as_str(),
-                &generated_at,
-                &format!("{line:?}"),
+                &features.computed_at,
+                &format!("{stored:?}"),
                 &format!("{predicted_value}"),
                 model_version,
             ]);
@@ -80,6 +86,17 @@ pub fn predictions_for(
                 predicted_value,
                 edge: line.map(|l| round(predicted_value - l, 1)),
                 line,
+                line_source: if stored.is_some() {
+                    LineSource::ActualProp
+                } else {
+                    LineSource::NoPropLine
+                },
+                bookmaker: stored.map(|l| l.bookmaker.clone()),
+                over_odds: stored.map(|l| l.over_odds),
+                under_odds: stored.map(|l| l.under_odds),
+                line_snapshot_at: stored.map(|l| l.snapshot_at.clone()),
+                previous_line: stored.and_then(|l| l.previous_line),
+                features_at: features.computed_at.clone(),
                 recommendation: Recommendation::against(market, predicted_value, line),
                 model_version: model_version.to_string(),
                 generated_at: generated_at.clone(),

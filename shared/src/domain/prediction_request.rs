@@ -5,14 +5,12 @@
 //! it with each prediction and a write only lands when it is newer than what is stored,
 //! which makes redelivery and replay harmless.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::canonical_timestamp;
 use crate::model::ids::MAX_PLAYER_LOOKUP_LEN;
 use crate::model::time::{game_date_bounds, parse_game_date};
-use crate::model::{Market, canonical_timestamp};
 
 /// How far in the future a request's `generated_at` may lie by default: producers'
 /// clocks drift by seconds, not minutes. A request from further ahead would hold its
@@ -64,8 +62,6 @@ struct RawRequest {
     player_lookup: String,
     game_date: String,
     generated_at: String,
-    #[serde(default)]
-    lines: BTreeMap<String, f64>,
 }
 
 /// A validated prediction request.
@@ -75,10 +71,8 @@ pub struct PredictionRequest {
     pub player_lookup: String,
     /// The game date the predictions are for.
     pub game_date: NaiveDate,
-    /// When the request was generated upstream; orders requests for the same key.
+    /// When the request was generated upstream (stored on the prediction for tracing).
     pub generated_at: DateTime<Utc>,
-    /// Market lines known when the request was generated.
-    pub lines: BTreeMap<Market, f64>,
 }
 
 impl PredictionRequest {
@@ -117,12 +111,10 @@ impl PredictionRequest {
 
     /// The JSON body of this request, as a producer sends it.
     pub fn to_body(&self) -> String {
-        let lines: BTreeMap<&str, f64> = self.lines.iter().map(|(m, l)| (m.as_str(), *l)).collect();
         serde_json::json!({
             "player_lookup": self.player_lookup,
             "game_date": self.game_date.to_string(),
             "generated_at": canonical_timestamp(self.generated_at),
-            "lines": lines,
         })
         .to_string()
     }
@@ -187,29 +179,10 @@ impl RawRequest {
                 ),
             ));
         }
-        let mut lines = BTreeMap::new();
-        for (name, line) in self.lines {
-            let market = Market::parse(&name).ok_or_else(|| {
-                invalid(
-                    format!("lines.{name}"),
-                    "unknown market (expected points, rebounds or assists)",
-                )
-            })?;
-            if !line.is_finite() || !(0.0..=100.0).contains(&line) {
-                return Err(invalid(
-                    format!("lines.{name}"),
-                    format!("{line} is not a line between 0 and 100"),
-                ));
-            }
-            if lines.insert(market, line).is_some() {
-                return Err(invalid(format!("lines.{name}"), "market given twice"));
-            }
-        }
         Ok(PredictionRequest {
             player_lookup: lookup.to_string(),
             game_date,
             generated_at,
-            lines,
         })
     }
 }
@@ -225,14 +198,18 @@ mod tests {
     }
 
     #[test]
-    fn a_valid_request_parses_with_its_lines() {
-        let r = PredictionRequest::parse(&body(r#","lines":{"points":24.5,"player_assists":8.5}"#))
-            .unwrap();
+    fn a_valid_request_round_trips() {
+        let r = PredictionRequest::parse(&body("")).unwrap();
         assert_eq!(r.player_lookup, "lebronjames");
-        assert_eq!(r.lines.get(&Market::Points), Some(&24.5));
-        assert_eq!(r.lines.get(&Market::Assists), Some(&8.5));
-        assert_eq!(r.lines.get(&Market::Rebounds), None);
         assert_eq!(PredictionRequest::parse(&r.to_body()).unwrap(), r);
+    }
+
+    #[test]
+    fn lines_in_a_request_are_refused_the_stored_line_is_the_one_source() {
+        let err = PredictionRequest::parse(&body(r#","lines":{"points":24.5}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `lines`"), "{err}");
     }
 
     #[test]
@@ -253,12 +230,6 @@ mod tests {
                 body("").replace("lebronjames", "LeBron James"),
                 "player_lookup",
             ),
-            (
-                body(r#","lines":{"player_threes":2.5}"#),
-                "lines.player_threes",
-            ),
-            (body(r#","lines":{"points":-3}"#), "lines.points"),
-            (body(r#","lines":{"points":"a lot"}"#), "malformed"),
         ];
         for (input, expected) in cases {
             let err = PredictionRequest::parse(&input).unwrap_err().to_string();
@@ -282,16 +253,9 @@ mod tests {
                 body("").replace("\"lebronjames\"", "123"),
                 "at `player_lookup`: invalid type: integer",
             ),
+            (body(r#","surprise":NaN"#), "malformed request JSON at `.`"),
             (
-                body(r#","lines":{"points":"a lot"}"#),
-                "at `lines.points`: invalid type",
-            ),
-            (
-                body(r#","lines":{"points":NaN}"#),
-                "malformed request JSON at `.`",
-            ),
-            (
-                body(r#","lines":{"points":1e400}"#),
+                body(r#","surprise":1e400"#),
                 "malformed request JSON at `.`",
             ),
         ];

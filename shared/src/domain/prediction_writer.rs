@@ -1,8 +1,10 @@
 //! The prediction writer: a batch of prediction requests in, one current prediction
 //! per (player_lookup, game_date, market) out.
 //!
-//! Per batch: every record is parsed on its own; the features of all valid requests are
-//! fetched in one BatchGetItem; each prediction is one conditional PutItem. A record
+//! Per batch: every record is parsed on its own; the features and stored prop lines of
+//! all valid requests are fetched in one BatchGetItem; each prediction is one
+//! conditional PutItem, ordered by the inputs' times (`features_at`,
+//! `line_snapshot_at`), so a request only says "price this player now". A record
 //! fails alone (bad body, no features, a write error) and is reported in
 //! `batchItemFailures`; SQS redelivers it and finally dead-letters it. Redelivering a
 //! record whose writes partly landed is harmless: those writes come back as duplicates.
@@ -64,6 +66,7 @@ impl WriterTally {
             WriteOutcome::Duplicate => self.duplicates += 1,
             WriteOutcome::Stale => self.stale += 1,
             WriteOutcome::PayloadConflict => self.payload_conflicts += 1,
+            WriteOutcome::Concurrent => {}
         }
     }
 
@@ -162,8 +165,8 @@ impl<F: FeatureStore, P: PredictionStore> PredictionWriter<F, P> {
                 continue;
             }
             match features.get(key) {
-                Some(f) => writes.extend(
-                    predictions_for(request, f, &self.model_version, now)
+                Some(inputs) => writes.extend(
+                    predictions_for(request, inputs, &self.model_version, now)
                         .into_iter()
                         .map(|p| (*id, p)),
                 ),
@@ -190,6 +193,15 @@ impl<F: FeatureStore, P: PredictionStore> PredictionWriter<F, P> {
             let mut retry = Vec::new();
             for (id, prediction, result) in self.put_all(writes).await {
                 match result {
+                    // Read while features and line both changed: the redelivery's fresh
+                    // read sees both, and its write dominates both.
+                    Ok(WriteOutcome::Concurrent) => failures.fail(
+                        id,
+                        format!(
+                            "{}: a concurrent write used other inputs; retrying with a fresh read",
+                            prediction.prediction_key
+                        ),
+                    ),
                     Ok(outcome) => {
                         log_outcome(id, &prediction, outcome);
                         tally.add(outcome);
@@ -239,16 +251,17 @@ fn log_outcome(message_id: &str, prediction: &Prediction, outcome: WriteOutcome)
             message_id,
             player_lookup = %prediction.player_lookup,
             prediction_key = %prediction.prediction_key,
-            generated_at = %prediction.generated_at,
-            "stale prediction ignored: a newer one is stored"
+            features_at = %prediction.features_at,
+            line_snapshot_at = ?prediction.line_snapshot_at,
+            "stale prediction ignored: one from newer inputs is stored"
         ),
         WriteOutcome::PayloadConflict => tracing::warn!(
             message_id,
             player_lookup = %prediction.player_lookup,
             prediction_key = %prediction.prediction_key,
-            generated_at = %prediction.generated_at,
+            features_at = %prediction.features_at,
             payload_hash = %prediction.payload_hash,
-            "payload conflict: a different prediction with the same generated_at is stored; kept the stored one"
+            "payload conflict: a different prediction from the same inputs is stored; kept the stored one"
         ),
         _ => {}
     }
@@ -259,22 +272,22 @@ mod tests {
     //! The writer's record-level logic with in-memory stores; the conditional-write
     //! semantics themselves are tested against DynamoDB Local in `tests/`.
     use super::*;
-    use crate::model::{PlayerGameFeatures, Prediction};
+    use crate::model::{Market, PlayerGameFeatures, Prediction, PredictionInputs, PropLine};
     use crate::ports::StoreError;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    /// Features in memory; with `fail_batches`, any read of more than one key fails,
-    /// as a BatchGetItem refused for one bad key would.
+    /// Features and lines in memory; with `fail_batches`, any read of more than one key
+    /// fails, as a BatchGetItem refused for one bad key would.
     struct Features {
-        stored: HashMap<FeatureKey, PlayerGameFeatures>,
+        stored: HashMap<FeatureKey, PredictionInputs>,
         fail_batches: bool,
     }
     impl FeatureStore for Features {
         async fn get_many(
             &self,
             keys: &[FeatureKey],
-        ) -> Result<HashMap<FeatureKey, PlayerGameFeatures>, StoreError> {
+        ) -> Result<HashMap<FeatureKey, PredictionInputs>, StoreError> {
             if self.fail_batches && keys.len() > 1 {
                 return Err(StoreError::new("BatchGetItem features", "injected"));
             }
@@ -285,11 +298,11 @@ mod tests {
         }
     }
 
-    /// Predictions in memory, keyed as the table is; the first `fail_first` writes
-    /// fail as throttled writes would.
+    /// Predictions in memory, keyed as the table is, ordered as the table's condition
+    /// orders them; the first `fail_first` writes fail as throttled writes would.
     #[derive(Default)]
     struct Predictions {
-        stored: Mutex<HashMap<String, (String, String)>>,
+        stored: Mutex<HashMap<String, Prediction>>,
         fail_first: AtomicU32,
     }
     impl PredictionStore for Predictions {
@@ -303,15 +316,24 @@ mod tests {
             }
             let mut m = self.stored.lock().unwrap();
             let key = format!("{}|{}", p.player_lookup, p.prediction_key);
+            let version = |x: &Prediction| (x.features_at.clone(), x.line_snapshot_at.clone());
             Ok(match m.get(&key) {
-                Some((g, h)) if *g == p.generated_at && *h == p.payload_hash => {
-                    WriteOutcome::Duplicate
+                Some(old) if version(old) == version(p) => {
+                    if old.payload_hash == p.payload_hash {
+                        WriteOutcome::Duplicate
+                    } else {
+                        WriteOutcome::PayloadConflict
+                    }
                 }
-                Some((g, _)) if *g == p.generated_at => WriteOutcome::PayloadConflict,
-                Some((g, _)) if *g > p.generated_at => WriteOutcome::Stale,
+                Some(old)
+                    if old.features_at > p.features_at
+                        || old.line_snapshot_at > p.line_snapshot_at =>
+                {
+                    WriteOutcome::Stale
+                }
                 old => {
                     let replaced = old.is_some();
-                    m.insert(key, (p.generated_at.clone(), p.payload_hash.clone()));
+                    m.insert(key, p.clone());
                     if replaced {
                         WriteOutcome::Replaced
                     } else {
@@ -322,16 +344,33 @@ mod tests {
         }
     }
 
+    fn line(player: &str, market: Market, line: f64) -> PropLine {
+        PropLine {
+            player_lookup: player.into(),
+            game_date: PlayerGameFeatures::example().game_date,
+            market,
+            line,
+            bookmaker: "draftkings".into(),
+            over_odds: -110,
+            under_odds: -110,
+            snapshot_at: "2025-11-05T16:00:00.000000Z".into(),
+            chosen_by: "test".into(),
+            books: 1,
+            previous_line: None,
+        }
+    }
+
     fn writer_with(fail_batches: bool, fail_first: u32) -> PredictionWriter<Features, Predictions> {
         let mut stored = HashMap::new();
         for lookup in ["lebronjames", "anthonydavis"] {
-            let mut f = PlayerGameFeatures::example();
-            f.player_lookup = lookup.into();
+            let mut features = PlayerGameFeatures::example();
+            features.player_lookup = lookup.into();
             let key = FeatureKey {
-                player_lookup: f.player_lookup.clone(),
-                game_date: f.game_date,
+                player_lookup: features.player_lookup.clone(),
+                game_date: features.game_date,
             };
-            stored.insert(key, f);
+            let lines = [(Market::Points, line(lookup, Market::Points, 22.5))].into();
+            stored.insert(key, PredictionInputs { features, lines });
         }
         let cfg = WriterConfig::from_source(&[("PREDICTIONS_TABLE", "p"), ("FEATURES_TABLE", "f")])
             .unwrap();
@@ -367,7 +406,7 @@ mod tests {
             .collect()
     }
 
-    const GOOD: &str = r#"{"player_lookup":"lebronjames","game_date":"2025-11-05","generated_at":"2025-11-05T14:00:00Z","lines":{"points":22.5}}"#;
+    const GOOD: &str = r#"{"player_lookup":"lebronjames","game_date":"2025-11-05","generated_at":"2025-11-05T14:00:00Z"}"#;
 
     #[tokio::test]
     async fn given_one_bad_record_when_handled_then_only_it_fails() {
@@ -385,12 +424,36 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn given_a_redelivery_when_handled_then_writes_are_counted_as_duplicates() {
+    async fn the_stored_line_is_carried_with_its_provenance() {
+        let w = writer();
+        w.write_batch(&batch(&[("a", GOOD)])).await;
+        let stored = w.predictions.stored.lock().unwrap();
+        let points = &stored["lebronjames|2025-11-05#points"];
+        assert_eq!(points.line, Some(22.5));
+        assert_eq!(points.line_source, crate::model::LineSource::ActualProp);
+        assert_eq!(points.bookmaker.as_deref(), Some("draftkings"));
+        assert_eq!(
+            (points.over_odds, points.under_odds),
+            (Some(-110), Some(-110))
+        );
+        let rebounds = &stored["lebronjames|2025-11-05#rebounds"];
+        assert_eq!(rebounds.line_source, crate::model::LineSource::NoPropLine);
+        assert_eq!(
+            rebounds.recommendation,
+            crate::model::Recommendation::NoLine
+        );
+    }
+
+    #[tokio::test]
+    async fn given_a_redelivery_or_a_later_request_on_the_same_inputs_then_nothing_changes() {
         let w = writer();
         let (_, first) = w.write_batch(&batch(&[("a", GOOD)])).await;
         let (failures, again) = w.write_batch(&batch(&[("a", GOOD)])).await;
         assert!(failures.is_empty());
         assert_eq!((first.created, again.created, again.duplicates), (3, 0, 3));
+        let later = GOOD.replace("14:00:00Z", "15:00:00Z");
+        let (_, later) = w.write_batch(&batch(&[("b", &later)])).await;
+        assert_eq!((later.replaced, later.duplicates), (0, 3));
     }
 
     #[tokio::test]
@@ -427,14 +490,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn given_the_same_generated_at_with_another_payload_then_it_is_a_conflict_not_a_duplicate()
-     {
+    async fn the_same_inputs_priced_by_another_model_are_a_conflict_not_a_duplicate() {
         let w = writer();
         w.write_batch(&batch(&[("a", GOOD)])).await;
-        let other_line = GOOD.replace("22.5", "23.5");
-        let (failures, tally) = w.write_batch(&batch(&[("b", &other_line)])).await;
+        let mut other = writer();
+        other.predictions = Predictions {
+            stored: Mutex::new(w.predictions.stored.lock().unwrap().clone()),
+            ..Predictions::default()
+        };
+        other.model_version = "other-model".into();
+        let (failures, tally) = other.write_batch(&batch(&[("b", GOOD)])).await;
         assert!(failures.is_empty());
-        // Points carries the other line; rebounds and assists are the same payload.
-        assert_eq!((tally.payload_conflicts, tally.duplicates), (1, 2));
+        assert_eq!(tally.payload_conflicts, 3);
     }
 }

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::ids::{MAX_PLAYER_LOOKUP_LEN, split_entity_id};
 use crate::model::time::game_date_bounds;
 use crate::model::{
-    BoxScore, PlayerLine, Schedule, ShotChart, TeamTotals, WorkItem, ZONES, player_lookup,
+    BoxScore, Market, PlayerLine, PropLineSnapshot, Schedule, ShotChart, TeamTotals, WorkItem,
+    ZONES, player_lookup,
 };
 
 /// Largest message accepted (a real box score is about 6 KiB).
@@ -22,6 +23,8 @@ pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
 pub const SCHEDULE_DETAIL_TYPE: &str = "Game Schedule";
 /// EventBridge detail-type of a box score.
 pub const BOX_SCORE_DETAIL_TYPE: &str = "Box Score";
+/// EventBridge detail-type of a game's prop-lines snapshot.
+pub const PROP_LINES_DETAIL_TYPE: &str = "Prop Lines";
 /// EventBridge source of ingest events.
 pub const INGEST_SOURCE: &str = "nba-props.ingest";
 
@@ -71,6 +74,8 @@ pub enum ProcessorMessage {
     ShotChart(ShotChart),
     /// Work for one processor, entity and date.
     Work(WorkItem),
+    /// A game's sportsbook prop lines, one snapshot.
+    PropLines(PropLineSnapshot),
 }
 
 impl WorkItem {
@@ -105,6 +110,7 @@ impl ProcessorMessage {
             let kind = match detail_type.as_str() {
                 SCHEDULE_DETAIL_TYPE => "schedule",
                 BOX_SCORE_DETAIL_TYPE => "box_score",
+                PROP_LINES_DETAIL_TYPE => "prop_lines",
                 other => {
                     return Err(invalid(
                         "detail-type",
@@ -127,7 +133,12 @@ impl ProcessorMessage {
         let kind = value
             .as_object_mut()
             .and_then(|m| m.remove("kind"))
-            .ok_or_else(|| invalid("kind", "missing (schedule, box_score or work)"))?;
+            .ok_or_else(|| {
+                invalid(
+                    "kind",
+                    "missing (schedule, box_score, shot_chart, prop_lines or work)",
+                )
+            })?;
         fn typed<T: for<'de> Deserialize<'de>>(value: serde_json::Value) -> Result<T, IngestError> {
             serde_path_to_error::deserialize(value).map_err(|e| IngestError::Malformed {
                 path: e.path().to_string(),
@@ -139,10 +150,11 @@ impl ProcessorMessage {
             Some("box_score") => ProcessorMessage::BoxScore(typed(value)?),
             Some("work") => ProcessorMessage::Work(typed(value)?),
             Some("shot_chart") => ProcessorMessage::ShotChart(typed(value)?),
+            Some("prop_lines") => ProcessorMessage::PropLines(typed(value)?),
             _ => {
                 return Err(invalid(
                     "kind",
-                    format!("{kind} is not schedule, box_score, shot_chart or work"),
+                    format!("{kind} is not schedule, box_score, shot_chart, prop_lines or work"),
                 ));
             }
         };
@@ -156,6 +168,7 @@ impl ProcessorMessage {
             ProcessorMessage::BoxScore(b) => b.validate(),
             ProcessorMessage::Work(w) => w.validate(),
             ProcessorMessage::ShotChart(c) => c.validate(),
+            ProcessorMessage::PropLines(l) => l.validate(Utc::now()),
         }
     }
 }
@@ -481,6 +494,96 @@ impl ShotChart {
     }
 }
 
+/// Most rows in one prop-lines snapshot of one game: about twice the most any game has
+/// in the real 2025-26 files (489 rows, a 60 KB message), and within the message size.
+pub const MAX_PROP_ROWS: usize = 1_000;
+/// How far ahead of the processor's clock a snapshot's time may be: a snapshot "from the
+/// future" would hold its lines against every real newer one.
+pub const PROP_LINES_MAX_FUTURE_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+/// American odds accepted: from -10000 to -100 and from +100 to +10000.
+pub const MAX_AMERICAN_ODDS: i32 = 10_000;
+
+fn check_odds(field: &str, odds: i32) -> Result<(), IngestError> {
+    if !(100..=MAX_AMERICAN_ODDS.unsigned_abs()).contains(&odds.unsigned_abs()) {
+        return Err(invalid(
+            field,
+            format!("{odds} is not American odds (100 to {MAX_AMERICAN_ODDS}, either sign)"),
+        ));
+    }
+    Ok(())
+}
+
+impl PropLineSnapshot {
+    fn validate(&self, now: chrono::DateTime<Utc>) -> Result<(), IngestError> {
+        check_game_id("game_id", &self.game_id)?;
+        check_date("game_date", self.game_date)?;
+        check_team("home", &self.home)?;
+        check_team("away", &self.away)?;
+        if self.home == self.away {
+            return Err(invalid("away", "a team cannot play itself"));
+        }
+        if self.snapshot_at > now + PROP_LINES_MAX_FUTURE_SKEW {
+            return Err(invalid(
+                "snapshot_at",
+                format!("{} is in the future", self.snapshot_at),
+            ));
+        }
+        if self.lines.is_empty() {
+            return Err(invalid("lines", "a snapshot has at least one line"));
+        }
+        if self.lines.len() > MAX_PROP_ROWS {
+            return Err(invalid(
+                "lines",
+                format!(
+                    "{} rows, more than the {MAX_PROP_ROWS} one game has",
+                    self.lines.len()
+                ),
+            ));
+        }
+        for (i, row) in self.lines.iter().enumerate() {
+            let field = format!("lines[{i}]");
+            check_name(&format!("{field}.player"), &row.player)?;
+            if !row.market.starts_with("player_") || Market::parse(&row.market).is_none() {
+                return Err(invalid(
+                    format!("{field}.market"),
+                    format!(
+                        "{:?} is not player_points, player_rebounds or player_assists",
+                        row.market.chars().take(40).collect::<String>()
+                    ),
+                ));
+            }
+            let half_steps = row.line * 2.0;
+            if !row.line.is_finite()
+                || !(0.0..100.0).contains(&row.line)
+                || half_steps.fract() != 0.0
+            {
+                return Err(invalid(
+                    format!("{field}.line"),
+                    format!("{} is not a half-point step in 0..100", row.line),
+                ));
+            }
+            check_odds(&format!("{field}.over_odds"), row.over_odds)?;
+            check_odds(&format!("{field}.under_odds"), row.under_odds)?;
+            let book = &row.bookmaker;
+            if book.is_empty()
+                || book.len() > 32
+                || !book
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(invalid(
+                    format!("{field}.bookmaker"),
+                    format!(
+                        "{:?} is not a bookmaker key (lowercase letters, digits, _)",
+                        book.chars().take(40).collect::<String>()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl WorkItem {
     fn validate(&self) -> Result<(), IngestError> {
         check_date("analysis_date", self.analysis_date)?;
@@ -587,6 +690,78 @@ mod tests {
             "resources": [], "detail": detail,
         });
         assert_eq!(ProcessorMessage::parse(&event.to_string()).unwrap(), msg);
+    }
+
+    fn prop_lines() -> serde_json::Value {
+        serde_json::json!({
+            "kind": "prop_lines", "game_id": "0022500150", "game_date": "2025-11-05",
+            "home": "BOS", "away": "WAS", "snapshot_at": "2025-11-05T16:00:00Z",
+            "lines": [{"player": "Jaylen Brown", "market": "player_points", "line": 25.5,
+                       "over_odds": -115, "under_odds": -105, "bookmaker": "draftkings"}]
+        })
+    }
+
+    fn lines_refused(mutate: impl FnOnce(&mut serde_json::Value)) -> String {
+        let mut v = prop_lines();
+        mutate(&mut v);
+        ProcessorMessage::parse(&v.to_string())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn prop_lines_parse_plain_and_as_an_eventbridge_event() {
+        let plain = ProcessorMessage::parse(&prop_lines().to_string()).unwrap();
+        let ProcessorMessage::PropLines(snapshot) = &plain else {
+            panic!("not prop lines: {plain:?}");
+        };
+        assert_eq!(snapshot.lines[0].over_odds, -115);
+        let mut detail = prop_lines();
+        detail.as_object_mut().unwrap().remove("kind");
+        let event = serde_json::json!({
+            "detail-type": PROP_LINES_DETAIL_TYPE, "source": INGEST_SOURCE, "detail": detail,
+        });
+        assert_eq!(ProcessorMessage::parse(&event.to_string()).unwrap(), plain);
+    }
+
+    #[test]
+    fn impossible_prop_lines_are_refused_naming_the_field() {
+        type Mutation = fn(&mut serde_json::Value);
+        let cases: [(&str, Mutation); 10] = [
+            ("lines[0].market", |v| {
+                v["lines"][0]["market"] = "player_threes".into()
+            }),
+            ("lines[0].market", |v| {
+                v["lines"][0]["market"] = "points".into()
+            }),
+            ("lines[0].line", |v| v["lines"][0]["line"] = 25.3.into()),
+            ("lines[0].line", |v| v["lines"][0]["line"] = 100.5.into()),
+            ("lines[0].line", |v| v["lines"][0]["line"] = (-0.5).into()),
+            ("lines[0].over_odds", |v| {
+                v["lines"][0]["over_odds"] = 50.into()
+            }),
+            ("lines[0].under_odds", |v| {
+                v["lines"][0]["under_odds"] = (-20000).into()
+            }),
+            ("lines[0].bookmaker", |v| {
+                v["lines"][0]["bookmaker"] = "Draft Kings".into()
+            }),
+            ("lines[0].player", |v| {
+                v["lines"][0]["player"] = "Jaylen\u{202e}Brown".into()
+            }),
+            ("snapshot_at", |v| {
+                v["snapshot_at"] = "2999-01-01T00:00:00Z".into()
+            }),
+        ];
+        for (field, mutate) in cases {
+            let e = lines_refused(mutate);
+            assert!(e.contains(&format!("`{field}`")), "{field}: {e}");
+        }
+        assert!(lines_refused(|v| v["lines"] = serde_json::json!([])).contains("`lines`"));
+        let many = vec![prop_lines()["lines"][0].clone(); MAX_PROP_ROWS + 1];
+        assert!(lines_refused(|v| v["lines"] = many.into()).contains("`lines`"));
+        assert!(lines_refused(|v| v["lines"][0]["odds"] = 1.into()).contains("lines[0]"));
+        assert!(lines_refused(|v| v["away"] = "BOS".into()).contains("`away`"));
     }
 
     fn refused(mutate: impl FnOnce(&mut serde_json::Value)) -> String {

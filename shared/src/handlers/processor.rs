@@ -8,6 +8,7 @@ use super::sqs_batch::{BatchError, batch_response, queue_messages};
 use crate::domain::processor::{Processor, ProcessorTally};
 use crate::ports::{
     BreakerStore, EventPublisher, FeatureSink, FeatureSource, GameDataStore, MessageSender,
+    PropLineStore,
 };
 
 /// Handles one batch at `now` and returns the response with what the batch did.
@@ -19,7 +20,7 @@ pub async fn handle_batch<G, B, F, Q, E>(
 where
     G: GameDataStore,
     B: BreakerStore,
-    F: FeatureSink + FeatureSource,
+    F: FeatureSink + FeatureSource + PropLineStore,
     Q: MessageSender,
     E: EventPublisher,
 {
@@ -47,7 +48,7 @@ pub async fn handle_event<G, B, F, Q, E>(
 where
     G: GameDataStore,
     B: BreakerStore,
-    F: FeatureSink + FeatureSource,
+    F: FeatureSink + FeatureSource + PropLineStore,
     Q: MessageSender,
     E: EventPublisher,
 {

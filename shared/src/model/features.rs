@@ -1,11 +1,15 @@
 //! The player features the prediction writer reads: what `player_composite_factors`
 //! stores for a player and game date.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::ids;
+use super::market::Market;
 use super::processor_name::ProcessorName;
+use super::prop_line::PropLine;
 
 /// A player's features for one game date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +46,11 @@ pub struct PlayerGameFeatures {
     pub opponent_rebounds_factor: f64,
     /// Assists the opponent allows relative to the league.
     pub opponent_assists_factor: f64,
+    /// When the composite computed these features (canonical timestamp). A recompute
+    /// that gives the same features keeps the stored time; predictions are ordered by
+    /// it and by their line's snapshot time.
+    #[serde(default)]
+    pub computed_at: String,
 }
 
 impl PlayerGameFeatures {
@@ -64,6 +73,7 @@ impl PlayerGameFeatures {
             opponent_points_factor: 1.0,
             opponent_rebounds_factor: 1.0,
             opponent_assists_factor: 1.0,
+            computed_at: "2025-11-05T12:00:00.000000Z".into(),
         }
     }
 
@@ -85,4 +95,14 @@ pub struct FeatureKey {
     pub player_lookup: String,
     /// Game date.
     pub game_date: NaiveDate,
+}
+
+/// What the writer reads for one player and game date: the composite features and the
+/// prop lines stored for that date, by market.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictionInputs {
+    /// The composite features.
+    pub features: PlayerGameFeatures,
+    /// The stored line of each market that has one.
+    pub lines: BTreeMap<Market, PropLine>,
 }

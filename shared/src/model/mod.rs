@@ -11,13 +11,14 @@ pub mod ids;
 pub mod market;
 pub mod prediction;
 pub mod processor_name;
+pub mod prop_line;
 pub mod queue_message;
 pub mod rounding;
 pub mod time;
 pub mod work_item;
 
 pub use breaker::{BreakerSettings, BreakerState, TrippedBreaker};
-pub use features::{FeatureKey, PlayerGameFeatures};
+pub use features::{FeatureKey, PlayerGameFeatures, PredictionInputs};
 pub use game::{
     BoxScore, PlayerLine, PlayerShots, Schedule, ScheduledGame, ShotChart, TeamTotals, ZONES,
     ZoneShots,
@@ -25,8 +26,9 @@ pub use game::{
 pub use game_data::{GameStatus, PlayerGame, PlayerShotGame, RosterEntry, RosterSource, TeamGame};
 pub use ids::{BreakerKey, player_lookup};
 pub use market::Market;
-pub use prediction::{Prediction, Recommendation};
+pub use prediction::{LineSource, Prediction, Recommendation};
 pub use processor_name::ProcessorName;
+pub use prop_line::{PropLine, PropLineRow, PropLineSnapshot};
 pub use queue_message::QueueMessage;
 pub use rounding::round;
 pub use time::canonical_timestamp;

@@ -21,6 +21,16 @@ pub enum Recommendation {
     NoLine,
 }
 
+/// Where a prediction's line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LineSource {
+    /// A sportsbook line stored by the prop-lines ingest.
+    ActualProp,
+    /// No line is stored for the player, date and market.
+    NoPropLine,
+}
+
 /// One stored prediction: the single current item for (player_lookup, game_date, market).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
@@ -37,6 +47,26 @@ pub struct Prediction {
     /// Market line when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<f64>,
+    /// Where the line came from.
+    pub line_source: LineSource,
+    /// The line's bookmaker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmaker: Option<String>,
+    /// American odds of the over at that book.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_odds: Option<i32>,
+    /// American odds of the under at that book.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub under_odds: Option<i32>,
+    /// The snapshot the line was first seen in (canonical timestamp); with
+    /// `features_at`, it orders predictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_snapshot_at: Option<String>,
+    /// The line the current one replaced, when the line moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_line: Option<f64>,
+    /// When the features used were computed (canonical timestamp); orders predictions.
+    pub features_at: String,
     /// Prediction minus line when a line is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge: Option<f64>,
@@ -44,7 +74,8 @@ pub struct Prediction {
     pub recommendation: Recommendation,
     /// Model label.
     pub model_version: String,
-    /// The request's `generated_at` in canonical form; orders writes.
+    /// The `generated_at` of the request that wrote this item (canonical form), for
+    /// tracing; the order is `features_at` and `line_snapshot_at`.
     pub generated_at: String,
     /// Always true for the stored item: there is only ever one current item per key.
     pub is_active: bool,

@@ -1,6 +1,15 @@
 //! The predictions table: key `player_lookup` + `prediction_key` (`YYYY-MM-DD#market`),
 //! GSI `by-game-date`. One conditional PutItem per prediction keeps exactly one current
-//! item per key, the newest.
+//! item per key: the one made from the newest inputs.
+//!
+//! The inputs' version is the pair (`features_at`, `line_snapshot_at`). Each half only
+//! grows in storage (features are replaced only by a later computation, lines only by a
+//! newer snapshot) and the writer reads both strongly consistently, so two writers'
+//! versions are almost always ordered: one has both halves at least the other's. A
+//! write lands only when its version is that much newer. Two writers that read while
+//! both halves moved can hold versions neither newer nor older (newer features, older
+//! line): that is [`WriteOutcome::Concurrent`], and the record is retried with a fresh
+//! read, which dominates both.
 
 use std::collections::HashMap;
 
@@ -16,19 +25,59 @@ use crate::ports::{PredictionStore, StoreError, WriteOutcome};
 /// Index of the predictions table by game date (declared in `infra/template.yaml`).
 pub const BY_GAME_DATE_INDEX: &str = "by-game-date";
 
-/// What a conditional write compares: the stored item's version and payload.
+/// What a conditional write compares: the stored item's inputs and payload. A missing
+/// time is older than any (`None < Some`).
 struct StoredVersion {
-    generated_at: String,
+    features_at: Option<String>,
+    line_snapshot_at: Option<String>,
     payload_hash: Option<String>,
 }
 
 impl StoredVersion {
     fn of(item: &HashMap<String, AttributeValue>) -> Option<Self> {
         let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        // An item without a key is no item (a projection of nothing).
+        text(keys::PLAYER_LOOKUP).or(text("payload_hash"))?;
         Some(Self {
-            generated_at: text("generated_at")?,
+            features_at: text("features_at"),
+            line_snapshot_at: text("line_snapshot_at"),
             payload_hash: text("payload_hash"),
         })
+    }
+
+    /// How the stored version compares with a new prediction's.
+    fn compare(&self, p: &Prediction) -> Option<std::cmp::Ordering> {
+        use std::cmp::Ordering::*;
+        let features = self
+            .features_at
+            .as_deref()
+            .cmp(&Some(p.features_at.as_str()));
+        let line = self
+            .line_snapshot_at
+            .as_deref()
+            .cmp(&p.line_snapshot_at.as_deref());
+        match (features, line) {
+            (Equal, Equal) => Some(Equal),
+            (Less | Equal, Less | Equal) => Some(Less),
+            (Greater | Equal, Greater | Equal) => Some(Greater),
+            _ => None,
+        }
+    }
+}
+
+/// The condition under which a prediction lands: nothing stored, or the stored inputs
+/// older in one half and not newer in the other. Legacy items without `features_at`
+/// count as older.
+fn newer_inputs_condition(p: &Prediction) -> &'static str {
+    if p.line_snapshot_at.is_some() {
+        "attribute_not_exists(#pk) OR ((attribute_not_exists(#fa) OR #fa <= :fa) \
+         AND (attribute_not_exists(#la) OR #la <= :la) \
+         AND (attribute_not_exists(#fa) OR #fa < :fa OR attribute_not_exists(#la) OR #la < :la))"
+    } else {
+        // Without a line the new version's line half is the oldest possible: it lands
+        // only over an item without a line, and with newer features.
+        "attribute_not_exists(#pk) OR ((attribute_not_exists(#fa) OR #fa < :fa) \
+         AND attribute_not_exists(#la))"
     }
 }
 
@@ -48,7 +97,7 @@ impl PredictionTable {
         }
     }
 
-    /// Reads the stored `generated_at` and `payload_hash` of a key (strongly
+    /// Reads the stored version and `payload_hash` of a key (strongly
     /// consistent); used only when a conditional write failed and the store did not
     /// return the old item.
     async fn stored_version(&self, p: &Prediction) -> Result<Option<StoredVersion>, StoreError> {
@@ -58,7 +107,7 @@ impl PredictionTable {
             .table_name(&self.table)
             .key(keys::PLAYER_LOOKUP, s(&p.player_lookup))
             .key(keys::PREDICTION_KEY, s(&p.prediction_key))
-            .projection_expression("generated_at, payload_hash")
+            .projection_expression("player_lookup, features_at, line_snapshot_at, payload_hash")
             .consistent_read(true)
             .send()
             .await
@@ -118,17 +167,21 @@ impl PredictionStore for PredictionTable {
         // A lost race against a delete between the failed put and the fallback read
         // is retried; three rounds is far more than that window needs.
         for _ in 0..3 {
-            let result = self
+            let mut put = self
                 .client
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(item.clone()))
-                // Lands only where nothing is stored or what is stored is strictly older;
-                // canonical timestamps compare as strings in time order.
-                .condition_expression("attribute_not_exists(#pk) OR #gen < :gen")
+                // Canonical timestamps compare as strings in time order.
+                .condition_expression(newer_inputs_condition(prediction))
                 .expression_attribute_names("#pk", keys::PLAYER_LOOKUP)
-                .expression_attribute_names("#gen", "generated_at")
-                .expression_attribute_values(":gen", s(&prediction.generated_at))
+                .expression_attribute_names("#fa", "features_at")
+                .expression_attribute_names("#la", "line_snapshot_at")
+                .expression_attribute_values(":fa", s(&prediction.features_at));
+            if let Some(line_at) = &prediction.line_snapshot_at {
+                put = put.expression_attribute_values(":la", s(line_at));
+            }
+            let result = put
                 .return_values(ReturnValue::AllOld)
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
@@ -160,8 +213,8 @@ impl PredictionStore for PredictionTable {
                 Some(stored) => Some(stored),
                 None => self.stored_version(prediction).await?,
             };
-            match stored {
-                Some(stored) if stored.generated_at == prediction.generated_at => {
+            match stored.as_ref().map(|v| (v, v.compare(prediction))) {
+                Some((stored, Some(std::cmp::Ordering::Equal))) => {
                     return Ok(
                         if stored.payload_hash.as_deref() == Some(&prediction.payload_hash) {
                             WriteOutcome::Duplicate
@@ -170,9 +223,8 @@ impl PredictionStore for PredictionTable {
                         },
                     );
                 }
-                Some(stored) if stored.generated_at > prediction.generated_at => {
-                    return Ok(WriteOutcome::Stale);
-                }
+                Some((_, Some(std::cmp::Ordering::Greater))) => return Ok(WriteOutcome::Stale),
+                Some((_, None)) => return Ok(WriteOutcome::Concurrent),
                 // Stored is older or gone: the item changed since the write; try again.
                 _ => continue,
             }

@@ -13,7 +13,7 @@ use crate::domain::processor_message::ProcessorMessage;
 use crate::model::{BreakerKey, BreakerState, QueueMessage};
 use crate::ports::{
     BreakerStore, Destination, EventPublisher, FeatureSink, FeatureSource, GameDataStore,
-    MessageSender,
+    MessageSender, PropLineStore,
 };
 
 /// Records of a batch in flight at once; the per-record work is mostly waiting on
@@ -24,7 +24,7 @@ impl<G, B, F, Q, E> Processor<G, B, F, Q, E>
 where
     G: GameDataStore,
     B: BreakerStore,
-    F: FeatureSink + FeatureSource,
+    F: FeatureSink + FeatureSource + PropLineStore,
     Q: MessageSender,
     E: EventPublisher,
 {
@@ -67,6 +67,7 @@ where
                     ProcessorMessage::Schedule(s) => self.ingest_schedule(s).await,
                     ProcessorMessage::BoxScore(b) => self.ingest_box_score(b).await,
                     ProcessorMessage::ShotChart(c) => self.ingest_shot_chart(c).await,
+                    ProcessorMessage::PropLines(l) => self.ingest_prop_lines(l, now).await,
                     ProcessorMessage::Work(w) => {
                         let key = w.breaker_key();
                         match unread.get(&key) {

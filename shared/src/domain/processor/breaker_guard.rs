@@ -50,7 +50,7 @@ where
             }
             return Ok(tally.into());
         }
-        match processors::run(&self.games, &self.features, work).await {
+        match processors::run(&self.games, &self.features, work, now).await {
             Ok(output) => {
                 self.features
                     .put_output(
@@ -85,7 +85,6 @@ where
                             player_lookup: features.player_lookup.clone(),
                             game_date: features.game_date,
                             generated_at: now,
-                            lines: Default::default(),
                         };
                         done.follow_ups
                             .push((Destination::PredictionQueue, request.to_body()));

@@ -5,6 +5,10 @@
 //!   work for their rosters): `ingest`, `fan_out`.
 //! - A box score is stored (a newer correction replaces an older one) and its game is
 //!   marked complete: `ingest`.
+//! - A game's prop-lines snapshot: its names are matched to the two teams' players,
+//!   one line per player and market is chosen and stored (a newer snapshot replaces an
+//!   older one), and a moved or new line re-prices the player's predictions when his
+//!   features exist: `prop_lines`.
 //! - A work item runs its processor unless the entity's breaker is open (then it is
 //!   acknowledged and recorded on the breaker, for the reset to enqueue again). A
 //!   player's daily cache, once computed, enqueues the player's composite factors; the
@@ -19,7 +23,9 @@ mod batch;
 mod breaker_guard;
 mod fan_out;
 mod ingest;
+mod prop_lines;
 
+use crate::domain::prop_lines::BookPriority;
 use crate::metrics::Metrics;
 use crate::model::BreakerSettings;
 use crate::ports::Destination;
@@ -51,6 +57,14 @@ pub struct ProcessorTally {
     pub work_enqueued: u64,
     /// Prediction requests sent.
     pub predictions_requested: u64,
+    /// Prop-line snapshots handled.
+    pub prop_snapshots: u64,
+    /// Prop lines stored (new or moved).
+    pub prop_lines_stored: u64,
+    /// Prop lines unchanged (the same line, or an older snapshot).
+    pub prop_lines_unchanged: u64,
+    /// Sportsbook rows whose name matched no player of the game's teams.
+    pub prop_rows_unmatched: u64,
 }
 
 impl std::ops::AddAssign for ProcessorTally {
@@ -67,6 +81,10 @@ impl std::ops::AddAssign for ProcessorTally {
         self.breakers_tripped += o.breakers_tripped;
         self.work_enqueued += o.work_enqueued;
         self.predictions_requested += o.predictions_requested;
+        self.prop_snapshots += o.prop_snapshots;
+        self.prop_lines_stored += o.prop_lines_stored;
+        self.prop_lines_unchanged += o.prop_lines_unchanged;
+        self.prop_rows_unmatched += o.prop_rows_unmatched;
     }
 }
 
@@ -82,6 +100,8 @@ impl ProcessorTally {
         m.count("CircuitBreakersTripped", self.breakers_tripped);
         m.count("BoxScoresStored", self.box_scores_stored);
         m.count("PredictionRequestsSent", self.predictions_requested);
+        m.count("PropLinesStored", self.prop_lines_stored);
+        m.count("PropRowsUnmatched", self.prop_rows_unmatched);
         m
     }
 }
@@ -101,6 +121,8 @@ pub struct Processor<G, B, F, Q, E> {
     pub events: E,
     /// Breaker settings.
     pub settings: BreakerSettings,
+    /// Which bookmaker's line is preferred.
+    pub book_priority: BookPriority,
     /// EMF namespace.
     pub metrics_namespace: String,
 }

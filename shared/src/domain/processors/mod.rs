@@ -102,11 +102,12 @@ impl ProcessorOutput {
     }
 }
 
-/// Runs the work item's processor.
+/// Runs the work item's processor at `now`.
 pub async fn run(
     store: &impl GameDataStore,
     features: &impl FeatureSource,
     work: &WorkItem,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ProcessorOutput, ProcessorError> {
     let id = entity_name(work)?;
     let date = work.analysis_date;
@@ -123,9 +124,9 @@ pub async fn run(
         ProcessorName::UpcomingTeamGameContext => {
             ProcessorOutput::Context(upcoming_team_game_context(store, id, date).await?)
         }
-        ProcessorName::PlayerCompositeFactors => {
-            ProcessorOutput::Composite(player_composite_factors(store, features, id, date).await?)
-        }
+        ProcessorName::PlayerCompositeFactors => ProcessorOutput::Composite(
+            player_composite_factors(store, features, id, date, now).await?,
+        ),
     })
 }
 

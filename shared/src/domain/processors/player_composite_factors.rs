@@ -1,7 +1,7 @@
 //! `player_composite_factors`: the player's form, his team's game and the opponent's
 //! defence combined into the features the prediction writer reads.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::{
@@ -9,7 +9,7 @@ use super::{
     team_defense_zone_analysis, upcoming_team_game_context,
 };
 use crate::model::ids::{player_entity_id, team_entity_id};
-use crate::model::{PlayerGameFeatures, ProcessorName};
+use crate::model::{PlayerGameFeatures, ProcessorName, canonical_timestamp};
 use crate::ports::{FeatureSource, GameDataStore};
 
 /// Reads a processor's stored output, or computes it when it is not stored yet (the
@@ -37,12 +37,14 @@ where
 
 /// Computes `player_composite_factors`: the player's form, his team's game context and
 /// the opponent's defence (as their processors stored them, or computed now), combined
-/// into the features the prediction writer reads.
+/// into the features the prediction writer reads, stamped with `now` (the features
+/// table keeps the stored stamp when a recompute gives the same features).
 pub async fn player_composite_factors(
     store: &impl GameDataStore,
     features: &impl FeatureSource,
     player_lookup: &str,
     date: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<PlayerGameFeatures, ProcessorError> {
     let form: PlayerDailyCache = stored_or(
         features,
@@ -85,5 +87,6 @@ pub async fn player_composite_factors(
         opponent_points_factor: defense.points_factor,
         opponent_rebounds_factor: defense.rebounds_factor,
         opponent_assists_factor: defense.assists_factor,
+        computed_at: canonical_timestamp(now),
     })
 }

@@ -1,0 +1,69 @@
+//! The main job's figures against counts the test makes on its own from the fixture
+//! files: games per day, box scores stored, and one prediction item per key.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use nba_props_cli::dataset::{Dataset, fixtures_dir};
+use nba_props_cli::replay::{ReplayOptions, run};
+use nba_props_tests::fresh_stack;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_replays_figures_match_the_fixture_files() -> Result<()> {
+    let stack = fresh_stack("replay").await?;
+    let (from, to): (NaiveDate, NaiveDate) = ("2025-11-02".parse()?, "2025-11-05".parse()?);
+    // GIVEN the games per date, read straight from the fixtures' games.csv (one row a game)
+    let mut games: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+    let mut reader = csv::Reader::from_path(fixtures_dir().join("games.csv"))?;
+    let headers = reader.headers()?.clone();
+    let date = headers
+        .iter()
+        .position(|h| h == "GAME_DATE")
+        .expect("GAME_DATE");
+    for record in reader.records() {
+        *games.entry(record?[date].parse()?).or_default() += 1;
+    }
+
+    // WHEN four days run through the production path
+    let options = ReplayOptions {
+        from: Some(from),
+        to: Some(to),
+        late_box_score: false,
+        progress: false,
+    };
+    let report = run(&stack, &Dataset::fixtures()?, &options).await?;
+
+    // THEN each day has the file's games, and each morning stored the previous game
+    // day's box scores (none on the first day, which has no previous day in the run)
+    let dates: Vec<NaiveDate> = report.days.iter().map(|d| d.date).collect();
+    let expected: Vec<NaiveDate> = games.range(from..=to).map(|(d, _)| *d).collect();
+    assert_eq!(dates, expected);
+    for (i, day) in report.days.iter().enumerate() {
+        assert_eq!(day.games, games[&day.date], "{}", day.date);
+        let previous = i.checked_sub(1).map_or(0, |p| games[&dates[p]]);
+        assert_eq!(day.box_scores_stored, previous as u64, "{}", day.date);
+        assert_eq!(day.breakers_tripped, 0, "no data is late");
+    }
+    // AND the predictions table holds one item per key, the lines the report counts
+    assert_eq!(report.duplicate_keys_in_table, 0);
+    let with_line = report
+        .predictions
+        .iter()
+        .filter(|(p, _)| p.line.is_some())
+        .count();
+    assert_eq!(
+        with_line,
+        report
+            .days
+            .iter()
+            .map(|d| d.predictions_with_line)
+            .sum::<usize>()
+    );
+    assert!(with_line > 500, "only {with_line} predictions with a line");
+    // AND every prediction with a line on these slates has its player's real result
+    // when he played, so the market figures are computed on real rows
+    let scored: usize = report.markets.iter().map(|m| m.rows).sum();
+    assert!(scored > 0 && scored <= with_line);
+    Ok(())
+}
