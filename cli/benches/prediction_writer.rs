@@ -93,8 +93,9 @@ async fn main() -> Result<()> {
         .buffer_unordered(16)
         .try_collect::<Vec<_>>()
         .await?;
-    // Two generations: the features as computed, then recomputed an hour later (a new
-    // `computed_at`), so every request of both is a real (new or newer) write.
+    // Two generations: the features as computed, then recomputed an hour later from
+    // changed data (a new `computed_at` and a changed average; a recompute of the same
+    // features keeps the stored one), so every request of both is a real write.
     let generations: Vec<Vec<PlayerGameFeatures>> = (0..2)
         .map(|g| {
             features
@@ -102,6 +103,7 @@ async fn main() -> Result<()> {
                 .cloned()
                 .map(|mut f| {
                     f.computed_at = format!("{}T1{g}:00:00.000000Z", f.game_date);
+                    f.points_avg += g as f64 / 10.0;
                     f
                 })
                 .collect()
