@@ -598,49 +598,15 @@ pub fn shot_charts(
 mod tests {
     use super::*;
 
-    #[test]
-    fn matchups_give_home_and_away() {
-        let row = |m: &str| TeamGameRow {
-            team_id: 1,
-            game_id: "1".into(),
-            game_date: NaiveDate::from_ymd_opt(2025, 11, 9).unwrap(),
-            team_abbreviation: "BKN".into(),
-            team_name: "Brooklyn Nets".into(),
-            matchup: m.into(),
-            pts: 98,
-            fgm: 0,
-            fga: 0,
-            fg3m: 0,
-            fg3a: 0,
-            ftm: 0,
-            fta: 0,
-            oreb: 0,
-            dreb: 0,
-            reb: 0,
-            ast: 0,
-            tov: 0,
-            plus_minus: 0.0,
-        };
-        assert_eq!(
-            row("BKN @ NYK").home_away(),
-            Some(("NYK".into(), "BKN".into()))
-        );
-        assert_eq!(
-            row("BKN vs. NYK").home_away(),
-            Some(("BKN".into(), "NYK".into()))
-        );
-        assert_eq!(row("BKN v NYK").home_away(), None);
-    }
-
-    #[test]
-    fn offers_become_one_snapshot_per_scheduled_game() {
-        let team = |abbr: &str, name: &str| TeamGameRow {
+    /// A team row with zero stats.
+    fn team_row(abbr: &str, name: &str, matchup: &str) -> TeamGameRow {
+        TeamGameRow {
             team_id: 1,
             game_id: "0022500150".into(),
             game_date: NaiveDate::from_ymd_opt(2025, 11, 5).unwrap(),
             team_abbreviation: abbr.into(),
             team_name: name.into(),
-            matchup: String::new(),
+            matchup: matchup.into(),
             pts: 0,
             fgm: 0,
             fga: 0,
@@ -654,7 +620,26 @@ mod tests {
             ast: 0,
             tov: 0,
             plus_minus: 0.0,
-        };
+        }
+    }
+
+    #[test]
+    fn matchups_give_home_and_away() {
+        let row = |m: &str| team_row("BKN", "Brooklyn Nets", m);
+        assert_eq!(
+            row("BKN @ NYK").home_away(),
+            Some(("NYK".into(), "BKN".into()))
+        );
+        assert_eq!(
+            row("BKN vs. NYK").home_away(),
+            Some(("BKN".into(), "NYK".into()))
+        );
+        assert_eq!(row("BKN v NYK").home_away(), None);
+    }
+
+    #[test]
+    fn offers_become_one_snapshot_per_scheduled_game() {
+        let team = |abbr: &str, name: &str| team_row(abbr, name, "");
         let teams = [team("LAC", "LA Clippers"), team("PHX", "Phoenix Suns")];
         let day = GameDay {
             date: NaiveDate::from_ymd_opt(2025, 11, 5).unwrap(),
