@@ -65,5 +65,20 @@ async fn the_replays_figures_match_the_fixture_files() -> Result<()> {
     // when he played, so the market figures are computed on real rows
     let scored: usize = report.markets.iter().map(|m| m.rows).sum();
     assert!(scored > 0 && scored <= with_line);
+    // AND the request figures were counted as the requests went out: one morning check
+    // a day, and every function and service at work
+    let r = &report.requests;
+    assert_eq!(r.game_days, 4);
+    assert_eq!(r.invocations["completeness-checker"], 4);
+    for function in ["processor", "completeness-checker", "prediction-writer"] {
+        assert!(r.dynamodb_of(function) > 0, "{function}: {:?}", r.dynamodb);
+    }
+    assert!(
+        r.sqs["SendMessageBatch"] > 0 && r.sqs["ReceiveMessage"] > 0,
+        "{:?}",
+        r.sqs
+    );
+    // (each morning's report is published on the bus)
+    assert!(r.eventbridge["PutEvents"] >= 4, "{:?}", r.eventbridge);
     Ok(())
 }

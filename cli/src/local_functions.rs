@@ -82,19 +82,15 @@ impl LocalStack {
         let sdk = self.endpoints.dynamodb_config().await;
         let requests = RequestCounter::default();
         let counted = dynamodb::client(&sdk, Some(requests.clone()));
-        let moto = self.endpoints.moto_config().await;
         let checker = CompletenessChecker {
             games: GameDataTable::new(counted.clone(), &config.game_data_table),
             breakers: BreakerTable::new(counted, &config.breakers_table),
             queues: Queues::new(
-                aws_sdk_sqs::Client::new(&moto),
+                self.sqs().await,
                 Some(config.processor_queue_url.clone()),
                 None,
             ),
-            events: EventBus::new(
-                aws_sdk_eventbridge::Client::new(&moto),
-                &config.event_bus_name,
-            ),
+            events: EventBus::new(self.eventbridge().await, &config.event_bus_name),
             metrics_namespace: config.metrics_namespace.clone(),
         };
         Ok(LocalChecker {
@@ -117,20 +113,16 @@ impl LocalStack {
         let requests = RequestCounter::default();
         let counted = dynamodb::client(&sdk, Some(requests.clone()));
         let plain = dynamodb::client(&sdk, None);
-        let moto = self.endpoints.moto_config().await;
         let processor = Processor {
             games: GameDataTable::new(counted.clone(), &config.game_data_table),
             breakers: BreakerTable::new(counted.clone(), &config.breakers_table),
             features: FeatureTable::new(counted, &config.features_table),
             queues: Queues::new(
-                aws_sdk_sqs::Client::new(&moto),
+                self.sqs().await,
                 Some(config.processor_queue_url.clone()),
                 Some(config.prediction_queue_url.clone()),
             ),
-            events: EventBus::new(
-                aws_sdk_eventbridge::Client::new(&moto),
-                &config.event_bus_name,
-            ),
+            events: EventBus::new(self.eventbridge().await, &config.event_bus_name),
             settings: config.breaker,
             book_priority: nba_props::domain::prop_lines::BookPriority::new(
                 config.book_priority.clone(),
@@ -248,7 +240,9 @@ impl LocalStack {
         let bus = env
             .get(nba_props::config::vars::EVENT_BUS_NAME)
             .ok_or_else(|| anyhow!("the processor has no bus"))?;
-        let out = aws_sdk_eventbridge::Client::new(&self.endpoints.moto_config().await)
+        let out = self
+            .eventbridge()
+            .await
             .put_events()
             .entries(
                 aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
@@ -272,9 +266,21 @@ impl LocalStack {
         send_bodies(&self.sqs().await, &self.queue_url(queue)?, bodies).await
     }
 
-    /// An SQS client for this stack.
+    /// An SQS client for this stack (its requests counted in `moto_requests`).
     pub async fn sqs(&self) -> aws_sdk_sqs::Client {
-        aws_sdk_sqs::Client::new(&self.endpoints.moto_config().await)
+        let config = aws_sdk_sqs::config::Builder::from(&self.endpoints.moto_config().await)
+            .interceptor(self.moto_requests.clone())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    /// An EventBridge client for this stack (its requests counted in `moto_requests`).
+    pub async fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        let config =
+            aws_sdk_eventbridge::config::Builder::from(&self.endpoints.moto_config().await)
+                .interceptor(self.moto_requests.clone())
+                .build();
+        aws_sdk_eventbridge::Client::from_conf(config)
     }
 
     /// The prediction writer as deployed by the template.

@@ -34,6 +34,10 @@ enum Command {
         /// Last game date (default: the data's last).
         #[arg(long)]
         to: Option<NaiveDate>,
+        /// Run a season without prop lines from `--data` instead (`2024-25`: its team
+        /// and player game logs), at scale, without a late box score.
+        #[arg(long, requires = "data")]
+        season: Option<String>,
         /// Do not hold back a box score (by default one game's arrives days late).
         #[arg(long)]
         no_late_data: bool,
@@ -116,21 +120,32 @@ async fn main() -> Result<()> {
             data,
             from,
             to,
+            season,
             no_late_data,
             json,
             out,
             verbose,
         } => {
             let log = init_logs(verbose)?;
-            let data = match data {
-                Some(dir) if !dir.join("season-2025-26").exists() => {
+            let data = match (data, &season) {
+                (Some(dir), Some(season)) => {
+                    let folder = dir.join(format!("season-{season}"));
+                    if !folder.join("team_game_logs.csv").exists() {
+                        bail!(
+                            "{} has no team_game_logs.csv: --season needs a season with both teams' rows (2024-25)",
+                            folder.display()
+                        );
+                    }
+                    Dataset::season_without_lines(&folder)?
+                }
+                (Some(dir), None) if !dir.join("season-2025-26").exists() => {
                     bail!(
                         "{} does not hold the shared NBA data (season-2025-26/ is missing)",
                         dir.display()
                     )
                 }
-                Some(dir) => Dataset::full_2025_26(&dir)?,
-                None => Dataset::fixtures()?,
+                (Some(dir), None) => Dataset::full_2025_26(&dir)?,
+                (None, _) => Dataset::fixtures()?,
             };
             let local = LocalAws::start().await?;
             let stack =
@@ -144,7 +159,7 @@ async fn main() -> Result<()> {
             let options = ReplayOptions {
                 from,
                 to,
-                late_box_score: !no_late_data,
+                late_box_score: !no_late_data && season.is_none(),
                 progress: !json && !verbose,
             };
             let report = nba_props_cli::replay::run(&stack, &data, &options).await?;

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
+use nba_props::adapters::dynamodb::RequestCounter;
 use serde_yaml::Value;
 
 use crate::local_aws::{Endpoints, repo_root};
@@ -25,6 +26,9 @@ pub struct LocalStack {
     pub physical: BTreeMap<String, Physical>,
     /// Where the servers answer.
     pub endpoints: Endpoints,
+    /// SQS and EventBridge requests sent through this stack's clients (the functions',
+    /// the event sources' and the harness's), per operation.
+    pub moto_requests: RequestCounter,
 }
 
 fn text<'a>(v: &'a Value, field: &str) -> Result<&'a str> {
@@ -139,6 +143,7 @@ impl LocalStack {
             template,
             physical,
             endpoints: endpoints.clone(),
+            moto_requests: RequestCounter::default(),
         };
         stack.create_buses_and_rules().await?;
         // Redrive policies refer to other queues, so they are set once all exist.

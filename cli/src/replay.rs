@@ -17,7 +17,7 @@
 //! queue) and the handlers, against DynamoDB Local and moto. The report is computed
 //! from the predictions table and the data files, not from the handlers' tallies alone.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::time::Instant;
 
@@ -120,6 +120,33 @@ pub struct LateReport {
     pub summaries: Vec<String>,
 }
 
+/// The requests the run sent, counted by SDK interceptors as they went out.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RequestFigures {
+    /// Game days run.
+    pub game_days: usize,
+    /// DynamoDB requests per function, per operation.
+    pub dynamodb: BTreeMap<String, BTreeMap<String, u64>>,
+    /// SQS requests (sends, the event sources' receives and deletes), per operation.
+    pub sqs: BTreeMap<String, u64>,
+    /// EventBridge requests (PutEvents), per operation.
+    pub eventbridge: BTreeMap<String, u64>,
+    /// Function invocations, per function.
+    pub invocations: BTreeMap<String, u64>,
+}
+
+impl RequestFigures {
+    /// The sum of a per-operation map.
+    pub fn total(map: &BTreeMap<String, u64>) -> u64 {
+        map.values().sum()
+    }
+
+    /// DynamoDB requests of one function.
+    pub fn dynamodb_of(&self, function: &str) -> u64 {
+        self.dynamodb.get(function).map_or(0, Self::total)
+    }
+}
+
 /// The whole replay.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplayReport {
@@ -137,6 +164,8 @@ pub struct ReplayReport {
     pub duplicate_keys_in_table: usize,
     /// Wall time of the run, seconds.
     pub wall_seconds: f64,
+    /// Requests sent.
+    pub requests: RequestFigures,
     /// The predictions, for `--out`.
     #[serde(skip)]
     pub predictions: Vec<(Prediction, Option<f64>)>,
@@ -181,6 +210,12 @@ pub async fn run(
     let checker = stack.completeness_checker().await?;
     let writer = stack.prediction_writer().await?;
 
+    // Count from here: provisioning is not the pipeline's work.
+    stack.moto_requests.reset();
+    let mut invocations: BTreeMap<String, u64> = BTreeMap::new();
+    let mut count =
+        |function: &str, n: u64| *invocations.entry(function.to_string()).or_default() += n;
+
     let bar = if options.progress {
         let bar = ProgressBar::new(days.len() as u64);
         bar.set_style(
@@ -224,28 +259,32 @@ pub async fn run(
             stack.publish_box_score(box_score).await?;
             late_arrived = true;
         }
-        let (_, t) = stack.drain_after(&processor, &overnight).await?;
+        let (d, t) = stack.drain_after(&processor, &overnight).await?;
+        count("processor", d.invocations);
         report.box_scores_stored += t.box_scores_stored;
 
         // 2. 06:00: the scheduler's input, as deployed.
         let input = serde_json::json!({"scheduled_time": six_am_new_york(day.date)});
         let check = checker.checker.check_input(&input, Utc::now()).await?;
+        count("completeness-checker", 1);
         report.breakers_reset = check.circuit_breakers_reset;
         report.games_missing = check.missing_games.len();
         if late.is_some() && (!check.missing_games.is_empty() || check.circuit_breakers_reset > 0) {
             summaries.push(check.summary());
         }
-        let (_, t) = stack.drain_processor(&processor).await?;
+        let (d, t) = stack.drain_processor(&processor).await?;
+        count("processor", d.invocations);
         report.work_items += t.work_done;
         report.breakers_tripped += t.breakers_tripped;
 
         // 3. The day's schedule: fan-out, processors, composites.
-        let (_, t) = stack
+        let (d, t) = stack
             .drain_after(
                 &processor,
                 &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
             )
             .await?;
+        count("processor", d.invocations);
         report.work_items += t.work_done;
         report.breakers_tripped += t.breakers_tripped;
 
@@ -256,12 +295,14 @@ pub async fn run(
             .flatten()
             .map(|s| ProcessorMessage::PropLines(s.clone()).to_body())
             .collect();
-        let (_, t) = stack.drain_after(&processor, &lines).await?;
+        let (d, t) = stack.drain_after(&processor, &lines).await?;
+        count("processor", d.invocations);
         report.prop_lines_stored += t.prop_lines_stored;
         report.prop_rows_unmatched += t.prop_rows_unmatched;
 
         // 5. The writer.
-        let (_, w) = stack.drain_writer(&writer).await?;
+        let (d, w) = stack.drain_writer(&writer).await?;
+        count("prediction-writer", d.invocations);
         report.duplicates_suppressed += w.duplicates;
         // The players the late score locked out, read while their breakers are open.
         if let Some(l) = late.as_ref().filter(|l| l.next == day.date) {
@@ -280,6 +321,25 @@ pub async fn run(
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let (sqs, eventbridge): (BTreeMap<String, u64>, BTreeMap<String, u64>) = stack
+        .moto_requests
+        .snapshot()
+        .into_iter()
+        .partition(|(op, _)| op != "PutEvents");
+    let requests = RequestFigures {
+        game_days: reports.len(),
+        dynamodb: BTreeMap::from([
+            ("processor".to_string(), processor.requests.snapshot()),
+            (
+                "completeness-checker".to_string(),
+                checker.requests.snapshot(),
+            ),
+            ("prediction-writer".to_string(), writer.requests.snapshot()),
+        ]),
+        sqs,
+        eventbridge,
+        invocations,
+    };
 
     // The table, read back: predictions per date, and the one-item-per-key contract.
     let results = data.results();
@@ -342,6 +402,7 @@ pub async fn run(
         late,
         duplicate_keys_in_table: duplicate_keys,
         wall_seconds: started.elapsed().as_secs_f64(),
+        requests,
         predictions,
     })
 }
@@ -463,7 +524,22 @@ impl ReplayReport {
                 l.breakers_tripped_on, l.players_locked_out, l.players_predicted
             )?;
         }
+        let r = &self.requests;
+        let per_day = |n: u64| n as f64 / r.game_days.max(1) as f64;
         writeln!(out)?;
+        writeln!(
+            out,
+            "requests per game day ({} days): DynamoDB {:.0} (processor {:.0}, checker {:.0}, writer {:.0}), \
+             SQS {:.0}, EventBridge {:.1}; function invocations {:.0}",
+            r.game_days,
+            per_day(r.dynamodb.values().map(RequestFigures::total).sum()),
+            per_day(r.dynamodb_of("processor")),
+            per_day(r.dynamodb_of("completeness-checker")),
+            per_day(r.dynamodb_of("prediction-writer")),
+            per_day(RequestFigures::total(&r.sqs)),
+            per_day(RequestFigures::total(&r.eventbridge)),
+            per_day(RequestFigures::total(&r.invocations)),
+        )?;
         writeln!(
             out,
             "predictions table: {} items, {} keys with more than one item; wall time {:.0} s",
