@@ -66,9 +66,22 @@ async fn slate_with_features(
     Ok(day)
 }
 
+/// The committed alias file, read by the test itself: (sportsbook fold, player).
+fn aliases() -> Vec<(String, String)> {
+    std::fs::read_to_string(
+        nba_props_cli::local_aws::repo_root().join("shared/src/domain/player_aliases.csv"),
+    )
+    .expect("alias file")
+    .lines()
+    .filter(|l| !l.starts_with('#'))
+    .filter_map(|l| l.split_once(','))
+    .map(|(from, to)| (from.to_string(), to.to_string()))
+    .collect()
+}
+
 /// The test's own reading of the sportsbook names: the fold, the fold without a
-/// generational suffix on either side, or the committed alias file.
-fn matches(book_name: &str, player: &str) -> bool {
+/// generational suffix on either side, or the alias file.
+fn matches(book_name: &str, player: &str, aliases: &[(String, String)]) -> bool {
     let strip = |s: &str| {
         ["iii", "jr", "sr", "ii", "iv"]
             .iter()
@@ -77,14 +90,9 @@ fn matches(book_name: &str, player: &str) -> bool {
             .unwrap_or_else(|| s.to_string())
     };
     let fold = player_lookup(book_name);
-    let aliases = std::fs::read_to_string(
-        nba_props_cli::local_aws::repo_root().join("shared/src/domain/player_aliases.csv"),
-    )
-    .expect("alias file");
     let aliased = aliases
-        .lines()
-        .filter_map(|l| l.split_once(','))
-        .any(|(from, to)| from == fold && to == player);
+        .iter()
+        .any(|(from, to)| *from == fold && to == player);
     fold == player || strip(&fold) == strip(player) || aliased
 }
 
@@ -132,12 +140,13 @@ async fn every_player_with_a_line_and_features_gets_a_prediction_carrying_that_l
             }
         }
     }
+    let aliases = aliases();
     let mut expected: BTreeMap<(String, Market), BTreeSet<String>> = BTreeMap::new();
     for s in &snapshots {
         for row in &s.lines {
             let market = Market::parse(&row.market).expect("known market");
             let found = players_with_features.iter().find(|(player, team)| {
-                (team == &s.home || team == &s.away) && matches(&row.player, player)
+                (team == &s.home || team == &s.away) && matches(&row.player, player, &aliases)
             });
             if let Some((player, _)) = found {
                 expected
