@@ -8,6 +8,8 @@
 //! whichever comes second sees the other: a line and features that arrive together
 //! are always priced together.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -15,7 +17,7 @@ use super::{Done, Processor, ProcessorTally, RecordResult};
 use crate::domain::prediction_request::PredictionRequest;
 use crate::domain::processors::ROSTER_DAYS;
 use crate::domain::prop_lines::{PlayerNames, choose_lines};
-use crate::model::ids::{player_entity_id, split_entity_id};
+use crate::model::ids::player_entity_id;
 use crate::model::{ProcessorName, PropLineSnapshot};
 use crate::ports::{
     Destination, FeatureSource, GameDataStore, LineOutcome, PropLineStore, StoreError,
@@ -80,43 +82,39 @@ where
             .try_collect()
             .await
             .map_err(err)?;
-        let stored = outcomes
-            .iter()
-            .filter(|(_, o)| *o == LineOutcome::Stored)
-            .count();
-        let mut moved: Vec<String> = outcomes
+        // The players whose line is new or moved, each once.
+        let stored: Vec<String> = outcomes
             .into_iter()
-            .filter(|(_, o)| *o == LineOutcome::Stored)
-            .map(|(p, _)| player_entity_id(&p))
+            .filter_map(|(player, o)| (o == LineOutcome::Stored).then_some(player))
             .collect();
-        moved.sort();
-        moved.dedup();
+        let moved: BTreeSet<&str> = stored.iter().map(String::as_str).collect();
 
         let mut done = Done::from(ProcessorTally {
             prop_snapshots: 1,
-            prop_lines_stored: stored as u64,
-            prop_lines_unchanged: (chosen.lines.len() - stored) as u64,
+            prop_lines_stored: stored.len() as u64,
+            prop_lines_unchanged: (chosen.lines.len() - stored.len()) as u64,
             prop_rows_unmatched: chosen.unmatched.values().sum::<usize>() as u64,
             ..Default::default()
         });
         if moved.is_empty() {
             return Ok(done);
         }
+        let entity_ids: Vec<String> = moved.iter().map(|p| player_entity_id(p)).collect();
         let priced = self
             .features
             .stored_outputs(
-                &moved,
+                &entity_ids,
                 ProcessorName::PlayerCompositeFactors,
                 snapshot.game_date,
             )
             .await
             .map_err(err)?;
-        for entity_id in moved.iter().filter(|e| priced.contains(*e)) {
-            let player_lookup = split_entity_id(entity_id)
-                .map_or(entity_id.as_str(), |(_, id)| id)
-                .to_string();
+        for (player_lookup, entity_id) in moved.iter().zip(&entity_ids) {
+            if !priced.contains(entity_id) {
+                continue;
+            }
             let request = PredictionRequest {
-                player_lookup,
+                player_lookup: player_lookup.to_string(),
                 game_date: snapshot.game_date,
                 generated_at: now,
             };
