@@ -18,7 +18,7 @@ use nba_props::model::{
     canonical_timestamp,
 };
 use nba_props::ports::{LineOutcome, PredictionStore, PropLineStore, WriteOutcome};
-use nba_props_cli::dataset::{Dataset, morning_of};
+use nba_props_cli::dataset::{Dataset, composite_features, morning_of};
 use nba_props_cli::event_source::{send_bodies, take_all};
 use nba_props_cli::local_functions::LocalWriter;
 use nba_props_tests::fresh_stack;
@@ -29,12 +29,12 @@ fn slate() -> NaiveDate {
     SLATE.parse().expect("valid date")
 }
 
-/// The slate's features (in-process test data) and the lines the ingest's rule
-/// chooses from the slate's real sportsbook rows for those players.
+/// The slate's features (as the processors stored them in the default replay) and the
+/// lines the ingest's rule chooses from the slate's real sportsbook rows for those
+/// players.
 fn slate_inputs() -> Result<(Vec<PlayerGameFeatures>, Vec<PropLine>)> {
     let data = Dataset::fixtures()?;
-    let features: Vec<PlayerGameFeatures> = data
-        .features()
+    let features: Vec<PlayerGameFeatures> = composite_features()?
         .into_iter()
         .filter(|f| f.game_date == slate())
         .collect();

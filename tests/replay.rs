@@ -30,6 +30,7 @@ async fn the_replays_figures_match_the_fixture_files() -> Result<()> {
         from: Some(from),
         to: Some(to),
         late_box_score: false,
+        keep_features: true,
         progress: false,
     };
     let report = run(&stack, &Dataset::fixtures()?, &options).await?;
@@ -80,5 +81,29 @@ async fn the_replays_figures_match_the_fixture_files() -> Result<()> {
     );
     // (each morning's report is published on the bus)
     assert!(r.eventbridge["PutEvents"] >= 4, "{:?}", r.eventbridge);
+    // AND every single-item write consumed at least one write unit, as the responses
+    // reported (a refused conditional write is counted as one), and reads consumed units
+    for function in ["processor", "prediction-writer"] {
+        let ops = &r.dynamodb[function];
+        let writes =
+            ops.get("PutItem").copied().unwrap_or(0) + ops.get("UpdateItem").copied().unwrap_or(0);
+        let units = r.dynamodb_units[function];
+        assert!(writes > 0, "{function}: {ops:?}");
+        assert!(
+            units.write >= writes as f64,
+            "{function}: {units:?} for {ops:?}"
+        );
+        assert!(units.read > 0.0, "{function}: {units:?}");
+    }
+    // AND the bill prices what was counted
+    let lambda = report
+        .bill
+        .lines
+        .iter()
+        .find(|l| l.item == "Lambda invocations")
+        .expect("a Lambda line");
+    assert_eq!(lambda.quantity, r.invocations.values().sum::<u64>() as f64);
+    // AND the processors stored one composite feature set per predicted player and date
+    assert_eq!(report.features.len() * 3, report.predictions.len());
     Ok(())
 }

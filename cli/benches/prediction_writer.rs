@@ -25,7 +25,7 @@ use nba_props::model::{FeatureKey, Market, PlayerGameFeatures, PredictionInputs,
 use nba_props::ports::FeatureStore;
 use nba_props::ports::PredictionStore;
 use nba_props::ports::PropLineStore;
-use nba_props_cli::dataset::{Dataset, morning_of, shared_data_dir};
+use nba_props_cli::dataset::{Dataset, composite_features, morning_of};
 use nba_props_cli::local_aws::LocalAws;
 use nba_props_cli::provision::{LocalStack, unique_stack_name};
 
@@ -52,13 +52,9 @@ fn batches(requests: &[PredictionRequest]) -> Vec<SqsEvent> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let data = match shared_data_dir() {
-        Some(dir) => Dataset::full_2025_26(&dir)?,
-        None => {
-            eprintln!("../shared/data/nba not found: benchmarking on the committed fixtures");
-            Dataset::fixtures()?
-        }
-    };
+    // The committed fixtures: their lines, and the composite features the processors
+    // stored for every prediction of the default replay.
+    let data = Dataset::fixtures()?;
     let local = LocalAws::start().await?;
     let stack = LocalStack::provision(&local.endpoints, &unique_stack_name("bench")).await?;
     let bare_stack =
@@ -66,9 +62,9 @@ async fn main() -> Result<()> {
     let writer = stack.prediction_writer().await?;
     let concurrency = writer.config.write_concurrency;
 
-    // Features (in-process test data) and the lines the ingest's rule chooses from the
-    // real sportsbook rows for those players, stored as the pipeline stores them.
-    let features = data.features();
+    // The processors' features and the lines the ingest's rule chooses from the real
+    // sportsbook rows for those players, stored as the pipeline stores them.
+    let features = composite_features()?;
     let days = data.days()?;
     let (snapshots, _) = data.snapshots(&days);
     let mut lines: HashMap<FeatureKey, BTreeMap<Market, PropLine>> = HashMap::new();
@@ -168,6 +164,7 @@ async fn main() -> Result<()> {
     // Writer and bare loop take turns batch by batch, so JVM warm-up and table growth
     // in DynamoDB Local weigh on both alike.
     let before = writer.requests.snapshot();
+    let units_before = writer.requests.units();
     let (mut writer_secs, mut bare_secs, mut read_secs) = (0.0, 0.0, 0.0);
     let mut written = 0;
     let per_generation = requests.len() / 2;
@@ -238,6 +235,7 @@ async fn main() -> Result<()> {
         }
     }
     let after = writer.requests.snapshot();
+    let units = writer.requests.units();
     let delta =
         |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
     let new_requests: u64 = after.values().sum::<u64>() - before.values().sum::<u64>();
@@ -270,6 +268,11 @@ async fn main() -> Result<()> {
         "the writer's features read (one BatchGetItem per batch): {:.1} ms per batch, {:.0}% of the writer's time",
         1000.0 * read_secs / events.len() as f64,
         100.0 * read_secs / writer_secs
+    );
+    println!(
+        "DynamoDB capacity per new prediction: {:.3} write units, {:.3} read units",
+        (units.write - units_before.write) / predictions,
+        (units.read - units_before.read) / predictions,
     );
     println!(
         "DynamoDB requests per new prediction: {:.3} (PutItem {:.3}, BatchGetItem {:.3}, GetItem {:.3})",

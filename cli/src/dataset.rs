@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
 use nba_props::model::PlayerGameFeatures;
 
-use crate::game_log_features::compute_game_features;
 use crate::nba_data::{self, GameDay, PlayerGameLine, PropConversion, PropOffer};
 use nba_props::domain::prediction_request::PredictionRequest;
 use nba_props::model::{BoxScore, PropLineSnapshot, ShotChart};
@@ -89,13 +89,6 @@ impl Dataset {
             by_date.entry(s.game_date).or_default().push(s);
         }
         (by_date, report)
-    }
-
-    /// Every player's features for every game they played after their first, computed
-    /// in process from the logs: test data for the writer's own tests and bench (the
-    /// pipeline computes features with its processors).
-    pub fn features(&self) -> Vec<PlayerGameFeatures> {
-        compute_game_features(&self.lines)
     }
 
     /// One request per player with features on `date`, stamped `generated_at`.
@@ -442,4 +435,38 @@ pub fn late_game(days: &[GameDay]) -> Result<LateGame> {
         "no game of {} whose home team plays again within two days",
         days[2].date
     )
+}
+
+/// The committed composite features: what the processors stored for every prediction
+/// of the default replay (`nba-props replay --features-out`), for the writer's tests
+/// and bench.
+pub fn composite_features_path() -> PathBuf {
+    fixtures_dir().join("composite_features.json.gz")
+}
+
+/// Reads the committed composite features.
+pub fn composite_features() -> Result<Vec<PlayerGameFeatures>> {
+    let path = composite_features_path();
+    let reader = flate2::read::GzDecoder::new(open(&path)?);
+    serde_json::from_reader(std::io::BufReader::new(reader))
+        .with_context(|| format!("reading {}", path.display()))
+}
+
+/// Writes composite features as gzipped JSON, one feature set per line, sorted by date
+/// and player so a regenerated file diffs cleanly.
+pub fn write_composite_features(path: &Path, features: &[PlayerGameFeatures]) -> Result<()> {
+    let mut sorted: Vec<&PlayerGameFeatures> = features.iter().collect();
+    sorted.sort_by(|a, b| (a.game_date, &a.player_lookup).cmp(&(b.game_date, &b.player_lookup)));
+    let mut out = flate2::write::GzEncoder::new(
+        File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        flate2::Compression::best(),
+    );
+    writeln!(out, "[")?;
+    for (i, f) in sorted.iter().enumerate() {
+        let comma = if i + 1 < sorted.len() { "," } else { "" };
+        writeln!(out, "{}{comma}", serde_json::to_string(f)?)?;
+    }
+    writeln!(out, "]")?;
+    out.finish()?;
+    Ok(())
 }

@@ -34,6 +34,9 @@ pub struct DrainStats {
     pub failed: u64,
     /// Invocations that returned an error (the whole batch failed).
     pub invocation_errors: u64,
+    /// Time spent inside the handler, summed over invocations (what Lambda bills as
+    /// duration), milliseconds.
+    pub handler_millis: u64,
 }
 
 /// Polls one queue for one function.
@@ -144,21 +147,25 @@ impl SqsEventSource {
                             )
                         })
                         .collect();
-                    let failed: Option<Vec<String>> = match handler(event).await {
+                    let started = std::time::Instant::now();
+                    let outcome = handler(event).await;
+                    let millis = started.elapsed().as_millis() as u64;
+                    let failed: Option<Vec<String>> = match outcome {
                         Ok(response) => Some(response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()),
                         Err(e) => {
                             tracing::warn!(error = %e, "invocation failed; the whole batch returns to the queue");
                             None
                         }
                     };
-                    (receipts, failed)
+                    (receipts, failed, millis)
                 })
                 .buffer_unordered(self.concurrency)
                 .collect()
                 .await;
             let mut settles = Vec::new();
-            for (receipts, failed) in outcomes {
+            for (receipts, failed, millis) in outcomes {
                 stats.invocations += 1;
+                stats.handler_millis += millis;
                 stats.delivered += receipts.len() as u64;
                 let failed = failed.unwrap_or_else(|| {
                     stats.invocation_errors += 1;

@@ -4,11 +4,11 @@
 //! local replay (the writer on a season's slates, then late data healed by the
 //! completeness check). Used by the `nba-props` binary, the integration tests and the benches.
 
+pub mod bill;
 pub mod dataset;
 pub mod dlq;
 pub mod event_source;
 pub mod fault_proxy;
-pub mod game_log_features;
 pub mod local_aws;
 pub mod local_functions;
 pub mod nba_data;

@@ -47,6 +47,10 @@ enum Command {
         /// Write the predictions to this CSV file.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write the composite features the processors stored for the predictions to
+        /// this gzipped JSON file (how the writer's test fixture is made).
+        #[arg(long, value_name = "FILE.json.gz")]
+        features_out: Option<PathBuf>,
         /// Handler logs to the terminal (default: to a file whose path is printed).
         #[arg(short, long)]
         verbose: bool,
@@ -124,6 +128,7 @@ async fn main() -> Result<()> {
             no_late_data,
             json,
             out,
+            features_out,
             verbose,
         } => {
             let log = init_logs(verbose)?;
@@ -160,11 +165,15 @@ async fn main() -> Result<()> {
                 from,
                 to,
                 late_box_score: !no_late_data && season.is_none(),
+                keep_features: features_out.is_some(),
                 progress: !json && !verbose,
             };
             let report = nba_props_cli::replay::run(&stack, &data, &options).await?;
             if let Some(path) = &out {
                 report.write_csv(std::fs::File::create(path)?)?;
+            }
+            if let Some(path) = &features_out {
+                nba_props_cli::dataset::write_composite_features(path, &report.features)?;
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

@@ -27,12 +27,21 @@ use chrono_tz::America::New_York;
 use indicatif::{ProgressBar, ProgressStyle};
 use nba_props::domain::processor_message::ProcessorMessage;
 use nba_props::model::ids::split_entity_id;
-use nba_props::model::{LineSource, Market, Prediction, Recommendation};
+use nba_props::model::{
+    FeatureKey, LineSource, Market, PlayerGameFeatures, Prediction, Recommendation,
+};
+use nba_props::ports::FeatureStore;
 use serde::Serialize;
 
+use nba_props::adapters::dynamodb::CapacityUnits;
+
+use crate::bill::{Bill, US_EAST_1};
 use crate::dataset::{Dataset, LateGame, late_game};
+use crate::event_source::DrainStats;
+use crate::local_aws::repo_root;
 use crate::nba_data::{GameDay, PropConversion};
 use crate::provision::LocalStack;
+use crate::template::Template;
 
 /// The events/ example for the writer (its body is a real request).
 pub const WRITER_EVENT: &str = "events/prediction-writer/sqs-prediction-requests.json";
@@ -46,6 +55,8 @@ pub struct ReplayOptions {
     pub to: Option<NaiveDate>,
     /// Hold one game's box score back and let it arrive later.
     pub late_box_score: bool,
+    /// Read back the composite features of every prediction into the report.
+    pub keep_features: bool,
     /// Show a progress bar (on stderr).
     pub progress: bool,
 }
@@ -131,8 +142,15 @@ pub struct RequestFigures {
     pub sqs: BTreeMap<String, u64>,
     /// EventBridge requests (PutEvents), per operation.
     pub eventbridge: BTreeMap<String, u64>,
+    /// DynamoDB capacity units per function, as the responses reported them.
+    pub dynamodb_units: BTreeMap<String, CapacityUnits>,
     /// Function invocations, per function.
     pub invocations: BTreeMap<String, u64>,
+    /// Time inside each function's handler, summed, milliseconds (measured here, on
+    /// local servers).
+    pub handler_millis: BTreeMap<String, u64>,
+    /// Calendar days from the first game day run to the last, both included.
+    pub calendar_days: usize,
 }
 
 impl RequestFigures {
@@ -166,9 +184,14 @@ pub struct ReplayReport {
     pub wall_seconds: f64,
     /// Requests sent.
     pub requests: RequestFigures,
+    /// What those requests would cost on AWS.
+    pub bill: Bill,
     /// The predictions, for `--out`.
     #[serde(skip)]
     pub predictions: Vec<(Prediction, Option<f64>)>,
+    /// The composite features stored for them, by player and date, when asked for.
+    #[serde(skip)]
+    pub features: Vec<PlayerGameFeatures>,
 }
 
 /// 06:00 in New York on `date`, as the scheduler stamps its invocation.
@@ -213,8 +236,11 @@ pub async fn run(
     // Count from here: provisioning is not the pipeline's work.
     stack.moto_requests.reset();
     let mut invocations: BTreeMap<String, u64> = BTreeMap::new();
-    let mut count =
-        |function: &str, n: u64| *invocations.entry(function.to_string()).or_default() += n;
+    let mut handler_millis: BTreeMap<String, u64> = BTreeMap::new();
+    let mut count = |function: &str, d: DrainStats| {
+        *invocations.entry(function.to_string()).or_default() += d.invocations;
+        *handler_millis.entry(function.to_string()).or_default() += d.handler_millis;
+    };
 
     let bar = if options.progress {
         let bar = ProgressBar::new(days.len() as u64);
@@ -260,20 +286,28 @@ pub async fn run(
             late_arrived = true;
         }
         let (d, t) = stack.drain_after(&processor, &overnight).await?;
-        count("processor", d.invocations);
+        count("processor", d);
         report.box_scores_stored += t.box_scores_stored;
 
         // 2. 06:00: the scheduler's input, as deployed.
         let input = serde_json::json!({"scheduled_time": six_am_new_york(day.date)});
+        let check_started = Instant::now();
         let check = checker.checker.check_input(&input, Utc::now()).await?;
-        count("completeness-checker", 1);
+        count(
+            "completeness-checker",
+            DrainStats {
+                invocations: 1,
+                handler_millis: check_started.elapsed().as_millis() as u64,
+                ..DrainStats::default()
+            },
+        );
         report.breakers_reset = check.circuit_breakers_reset;
         report.games_missing = check.missing_games.len();
         if late.is_some() && (!check.missing_games.is_empty() || check.circuit_breakers_reset > 0) {
             summaries.push(check.summary());
         }
         let (d, t) = stack.drain_processor(&processor).await?;
-        count("processor", d.invocations);
+        count("processor", d);
         report.work_items += t.work_done;
         report.breakers_tripped += t.breakers_tripped;
 
@@ -284,7 +318,7 @@ pub async fn run(
                 &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
             )
             .await?;
-        count("processor", d.invocations);
+        count("processor", d);
         report.work_items += t.work_done;
         report.breakers_tripped += t.breakers_tripped;
 
@@ -296,13 +330,13 @@ pub async fn run(
             .map(|s| ProcessorMessage::PropLines(s.clone()).to_body())
             .collect();
         let (d, t) = stack.drain_after(&processor, &lines).await?;
-        count("processor", d.invocations);
+        count("processor", d);
         report.prop_lines_stored += t.prop_lines_stored;
         report.prop_rows_unmatched += t.prop_rows_unmatched;
 
         // 5. The writer.
         let (d, w) = stack.drain_writer(&writer).await?;
-        count("prediction-writer", d.invocations);
+        count("prediction-writer", d);
         report.duplicates_suppressed += w.duplicates;
         // The players the late score locked out, read while their breakers are open.
         if let Some(l) = late.as_ref().filter(|l| l.next == day.date) {
@@ -336,9 +370,19 @@ pub async fn run(
             ),
             ("prediction-writer".to_string(), writer.requests.snapshot()),
         ]),
+        dynamodb_units: BTreeMap::from([
+            ("processor".to_string(), processor.requests.units()),
+            ("completeness-checker".to_string(), checker.requests.units()),
+            ("prediction-writer".to_string(), writer.requests.units()),
+        ]),
         sqs,
         eventbridge,
         invocations,
+        handler_millis,
+        calendar_days: days
+            .first()
+            .zip(days.last())
+            .map_or(0, |(a, b)| (b.date - a.date).num_days() as usize + 1),
     };
 
     // The table, read back: predictions per date, and the one-item-per-key contract.
@@ -367,6 +411,27 @@ pub async fn run(
         .into_iter()
         .map(|m| market_report(m, &predictions))
         .collect();
+    // The composite features the processors stored for every prediction, read after the
+    // counters so they do not count: the writer's tests and bench start from these.
+    let mut features = Vec::new();
+    if options.keep_features {
+        let keys: Vec<FeatureKey> = predictions
+            .iter()
+            .map(|(p, _)| -> Result<FeatureKey> {
+                Ok(FeatureKey {
+                    player_lookup: p.player_lookup.clone(),
+                    game_date: p.game_date.parse()?,
+                })
+            })
+            .collect::<Result<BTreeSet<_>>>()?
+            .into_iter()
+            .collect();
+        let stored = FeatureStore::get_many(&writer.features, &keys).await?;
+        features = keys
+            .iter()
+            .filter_map(|k| stored.get(k).map(|i| i.features.clone()))
+            .collect();
+    }
 
     let late = match late {
         Some(l) => {
@@ -394,6 +459,17 @@ pub async fn run(
         None => None,
     };
 
+    let template = Template::load(&repo_root().join("infra/template.yaml"))?;
+    let mut memory_mb = BTreeMap::new();
+    for (function, binary) in [
+        ("processor", "processor"),
+        ("completeness-checker", "completeness-checker"),
+        ("prediction-writer", "prediction-writer"),
+    ] {
+        let id = template.function_for_binary(binary)?;
+        memory_mb.insert(function.to_string(), template.function_memory_mb(id)?);
+    }
+    let bill = Bill::estimate(&requests, &memory_mb, US_EAST_1);
     Ok(ReplayReport {
         source: data.source.display().to_string(),
         days: reports,
@@ -403,7 +479,9 @@ pub async fn run(
         duplicate_keys_in_table: duplicate_keys,
         wall_seconds: started.elapsed().as_secs_f64(),
         requests,
+        bill,
         predictions,
+        features,
     })
 }
 
@@ -526,6 +604,7 @@ impl ReplayReport {
         }
         let r = &self.requests;
         let per_day = |n: u64| n as f64 / r.game_days.max(1) as f64;
+        let per_day_f = |n: f64| n / r.game_days.max(1) as f64;
         writeln!(out)?;
         writeln!(
             out,
@@ -539,6 +618,37 @@ impl ReplayReport {
             per_day(RequestFigures::total(&r.sqs)),
             per_day(RequestFigures::total(&r.eventbridge)),
             per_day(RequestFigures::total(&r.invocations)),
+        )?;
+        let units = r
+            .dynamodb_units
+            .values()
+            .fold(CapacityUnits::default(), |a, b| a + *b);
+        writeln!(
+            out,
+            "DynamoDB units per game day: {:.0} write, {:.0} read ({:.0} refused conditional writes); \
+             handler time per game day {:.1} s",
+            per_day_f(units.write),
+            per_day_f(units.read),
+            per_day(units.refused_writes),
+            per_day(RequestFigures::total(&r.handler_millis)) / 1000.0,
+        )?;
+        let b = &self.bill;
+        writeln!(
+            out,
+            "\nestimated AWS bill for these {} game days ({} calendar days), {} on-demand prices of {} ({}):",
+            b.game_days, b.calendar_days, b.prices.region, b.prices.as_of, b.prices.source
+        )?;
+        for l in &b.lines {
+            writeln!(
+                out,
+                "  {:<32} {:>14.0} {:<20} ${:>9.4}",
+                l.item, l.quantity, l.unit, l.usd
+            )?;
+        }
+        writeln!(
+            out,
+            "  {:<32} {:>14} {:<20} ${:>9.4}",
+            "total", "", "", b.total_usd
         )?;
         writeln!(
             out,

@@ -177,6 +177,14 @@ impl Template {
             .unwrap_or(3))
     }
 
+    /// A function's memory in MB (SAM's default is 128).
+    pub fn function_memory_mb(&self, function: &str) -> Result<u64> {
+        Ok(self
+            .function_property(function, "MemorySize")?
+            .and_then(|v| v.as_u64())
+            .unwrap_or(128))
+    }
+
     /// A function's environment variables (globals merged with its own), unresolved.
     pub fn function_environment(&self, function: &str) -> Result<BTreeMap<String, Value>> {
         let mut env = BTreeMap::new();

@@ -6,7 +6,7 @@ use anyhow::Result;
 use nba_props::domain::prediction_request::PredictionRequest;
 use nba_props::model::{LineSource, Market, Prediction, PropLine};
 use nba_props::ports::PropLineStore;
-use nba_props_cli::dataset::Dataset;
+use nba_props_cli::dataset::composite_features;
 use nba_props_cli::local_aws::{LocalAws, repo_root};
 use nba_props_cli::provision::{LocalStack, unique_stack_name};
 use nba_props_cli::replay::WRITER_EVENT;
@@ -26,8 +26,8 @@ async fn the_binary_writes_the_events_example_through_the_runtime_api() -> Resul
         .iter()
         .map(|r| PredictionRequest::parse(r["body"].as_str().expect("body")))
         .collect::<Result<_, _>>()?;
-    // GIVEN the players' features, computed from the real fixtures
-    let features = Dataset::fixtures()?.features();
+    // GIVEN the players' features, as the processors stored them from the real fixtures
+    let features = composite_features()?;
     for r in &requests {
         let f = features
             .iter()

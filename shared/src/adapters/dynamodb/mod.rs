@@ -19,9 +19,14 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConsumedCapacity, KeysAndAttributes, ReturnConsumedCapacity,
+};
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
+    BeforeTransmitInterceptorContextRef, Input, Output,
+};
+use aws_smithy_runtime_api::client::orchestrator::{Metadata, OrchestratorError};
 
 use crate::ports::StoreError;
 
@@ -91,9 +96,38 @@ pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
 
 /// Counts the HTTP requests a client sends, per operation (retries included), so tests
 /// and benchmarks can state DynamoDB requests per prediction from what was sent.
+///
+/// On a DynamoDB client it also asks every request for its consumed capacity
+/// (`ReturnConsumedCapacity: TOTAL`) and adds up the read and write units the
+/// responses report, since on-demand tables bill units, not requests.
 #[derive(Debug, Clone, Default)]
 pub struct RequestCounter {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    units: Arc<Mutex<CapacityUnits>>,
+}
+
+/// DynamoDB capacity consumed, as the responses report it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CapacityUnits {
+    /// Read units (GetItem, BatchGetItem, Query).
+    pub read: f64,
+    /// Write units (PutItem, UpdateItem, BatchWriteItem).
+    pub write: f64,
+    /// Conditional writes refused: DynamoDB bills them (at least one write unit each)
+    /// but reports no capacity with the error, so each is counted here and as one
+    /// unit in `write`.
+    pub refused_writes: u64,
+}
+
+impl std::ops::Add for CapacityUnits {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
+        Self {
+            read: self.read + o.read,
+            write: self.write + o.write,
+            refused_writes: self.refused_writes + o.refused_writes,
+        }
+    }
 }
 
 impl RequestCounter {
@@ -112,17 +146,137 @@ impl RequestCounter {
         self.snapshot().values().sum()
     }
 
+    /// Capacity units consumed so far (DynamoDB clients only).
+    pub fn units(&self) -> CapacityUnits {
+        self.units.lock().map(|u| *u).unwrap_or_default()
+    }
+
     /// Starts counting from zero again.
     pub fn reset(&self) {
         if let Ok(mut c) = self.counts.lock() {
             c.clear();
         }
+        if let Ok(mut u) = self.units.lock() {
+            *u = CapacityUnits::default();
+        }
+    }
+
+    fn add_units(&self, units: CapacityUnits) {
+        if let Ok(mut u) = self.units.lock() {
+            *u = *u + units;
+        }
+    }
+}
+
+/// The capacity a DynamoDB response reports, or one refused write for a failed
+/// conditional write; `None` for anything else (other services' outputs included).
+fn consumed_units(
+    output: Result<
+        &Output,
+        &OrchestratorError<aws_smithy_runtime_api::client::interceptors::context::Error>,
+    >,
+) -> Option<CapacityUnits> {
+    use aws_sdk_dynamodb::operation as op;
+    let total =
+        |c: Option<&ConsumedCapacity>| c.and_then(ConsumedCapacity::capacity_units).unwrap_or(0.0);
+    let sum = |c: Option<&Vec<ConsumedCapacity>>| {
+        c.map_or(0.0, |v| {
+            v.iter().filter_map(ConsumedCapacity::capacity_units).sum()
+        })
+    };
+    let read = |read| {
+        Some(CapacityUnits {
+            read,
+            ..Default::default()
+        })
+    };
+    let write = |write| {
+        Some(CapacityUnits {
+            write,
+            ..Default::default()
+        })
+    };
+    match output {
+        Ok(out) => {
+            if let Some(o) = out.downcast_ref::<op::get_item::GetItemOutput>() {
+                read(total(o.consumed_capacity.as_ref()))
+            } else if let Some(o) = out.downcast_ref::<op::query::QueryOutput>() {
+                read(total(o.consumed_capacity.as_ref()))
+            } else if let Some(o) = out.downcast_ref::<op::batch_get_item::BatchGetItemOutput>() {
+                read(sum(o.consumed_capacity.as_ref()))
+            } else if let Some(o) = out.downcast_ref::<op::put_item::PutItemOutput>() {
+                write(total(o.consumed_capacity.as_ref()))
+            } else if let Some(o) = out.downcast_ref::<op::update_item::UpdateItemOutput>() {
+                write(total(o.consumed_capacity.as_ref()))
+            } else if let Some(o) = out.downcast_ref::<op::batch_write_item::BatchWriteItemOutput>()
+            {
+                write(sum(o.consumed_capacity.as_ref()))
+            } else {
+                None
+            }
+        }
+        Err(e) => {
+            let e = e.as_operation_error()?;
+            let refused = e
+                .downcast_ref::<op::put_item::PutItemError>()
+                .is_some_and(op::put_item::PutItemError::is_conditional_check_failed_exception)
+                || e.downcast_ref::<op::update_item::UpdateItemError>()
+                    .is_some_and(
+                        op::update_item::UpdateItemError::is_conditional_check_failed_exception,
+                    );
+            refused.then_some(CapacityUnits {
+                read: 0.0,
+                write: 1.0,
+                refused_writes: 1,
+            })
+        }
+    }
+}
+
+/// Sets `ReturnConsumedCapacity: TOTAL` on a DynamoDB input the adapters send.
+fn ask_for_capacity(input: &mut Input) {
+    use aws_sdk_dynamodb::operation as op;
+    let total = Some(ReturnConsumedCapacity::Total);
+    if let Some(i) = input.downcast_mut::<op::get_item::GetItemInput>() {
+        i.return_consumed_capacity = total;
+    } else if let Some(i) = input.downcast_mut::<op::query::QueryInput>() {
+        i.return_consumed_capacity = total;
+    } else if let Some(i) = input.downcast_mut::<op::batch_get_item::BatchGetItemInput>() {
+        i.return_consumed_capacity = total;
+    } else if let Some(i) = input.downcast_mut::<op::put_item::PutItemInput>() {
+        i.return_consumed_capacity = total;
+    } else if let Some(i) = input.downcast_mut::<op::update_item::UpdateItemInput>() {
+        i.return_consumed_capacity = total;
+    } else if let Some(i) = input.downcast_mut::<op::batch_write_item::BatchWriteItemInput>() {
+        i.return_consumed_capacity = total;
     }
 }
 
 impl Intercept for RequestCounter {
     fn name(&self) -> &'static str {
         "RequestCounter"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut BeforeSerializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        ask_for_capacity(context.input_mut());
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(units) = consumed_units(context.output_or_error()) {
+            self.add_units(units);
+        }
+        Ok(())
     }
 
     fn read_before_transmit(
