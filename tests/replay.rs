@@ -1,12 +1,14 @@
 //! The main job's figures against counts the test makes on its own from the fixture
 //! files: games per day, box scores stored, and one prediction item per key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use chrono::NaiveDate;
 use nba_props_cli::dataset::{Dataset, fixtures_dir};
+use nba_props_cli::local_aws::repo_root;
 use nba_props_cli::replay::{ReplayOptions, run};
+use nba_props_cli::template::{Template, referenced_id};
 use nba_props_tests::fresh_stack;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,6 +96,33 @@ async fn the_replays_figures_match_the_fixture_files() -> Result<()> {
             "{function}: {units:?} for {ops:?}"
         );
         assert!(units.read > 0.0, "{function}: {units:?}");
+    }
+    // AND every DynamoDB operation a function sent is one its role grants
+    let t = Template::load(&repo_root().join("infra/template.yaml"))?;
+    for function in ["processor", "completeness-checker", "prediction-writer"] {
+        let id = t.function_for_binary(function)?;
+        let role = referenced_id(&t.resources[id].properties["Role"])?.expect("a role");
+        let granted: BTreeSet<String> = t.resources[&role].properties["Policies"]
+            .as_sequence()
+            .expect("policies")
+            .iter()
+            .flat_map(|p| {
+                p["PolicyDocument"]["Statement"]
+                    .as_sequence()
+                    .expect("statements")
+            })
+            .flat_map(|st| match &st["Action"] {
+                serde_yaml::Value::Sequence(a) => a.clone(),
+                other => vec![other.clone()],
+            })
+            .filter_map(|a| a.as_str().map(String::from))
+            .collect();
+        for op in r.dynamodb[function].keys() {
+            assert!(
+                granted.contains(&format!("dynamodb:{op}")),
+                "{function} sends {op}, which {role} does not grant"
+            );
+        }
     }
     // AND the bill prices what was counted
     let lambda = report

@@ -444,3 +444,118 @@ fn the_completeness_check_is_scheduled_at_six_in_new_york_with_retries_and_a_dlq
         "{role} grants more than the checker and its dead-letter queue"
     );
 }
+
+/// Every statement of a role's inline policies.
+fn statements<'t>(t: &'t Template, role: &str) -> Vec<&'t Value> {
+    t.resources[role].properties["Policies"]
+        .as_sequence()
+        .expect("inline policies")
+        .iter()
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .expect("statements")
+        })
+        .collect()
+}
+
+fn actions(statement: &Value) -> Vec<&str> {
+    match &statement["Action"] {
+        Value::Sequence(a) => a.iter().filter_map(Value::as_str).collect(),
+        other => other.as_str().into_iter().collect(),
+    }
+}
+
+#[test]
+fn functions_publish_pipeline_events_only_never_ingest_events() {
+    let t = template();
+    let mut publishers = 0;
+    for f in functions(&t) {
+        let role = nba_props_cli::template::referenced_id(&t.resources[&f].properties["Role"])
+            .unwrap()
+            .expect("role");
+        for st in statements(&t, &role) {
+            if !actions(st).contains(&"events:PutEvents") {
+                continue;
+            }
+            publishers += 1;
+            assert_eq!(
+                st["Condition"]["StringEquals"]["events:source"].as_str(),
+                Some(nba_props::adapters::eventbridge::PIPELINE_SOURCE),
+                "{role}: PutEvents without the pipeline's events:source condition"
+            );
+        }
+    }
+    assert_eq!(
+        publishers, 2,
+        "the processor and the checker publish; the writer does not"
+    );
+    assert_ne!(
+        nba_props::adapters::eventbridge::PIPELINE_SOURCE,
+        nba_props::domain::processor_message::INGEST_SOURCE
+    );
+}
+
+#[test]
+fn ingest_events_that_cannot_be_delivered_end_in_a_watched_dead_letter_queue() {
+    let t = template();
+    let rule = &t.resources["IngestToProcessorRule"].properties;
+    let targets = rule["Targets"].as_sequence().expect("targets");
+    assert!(!targets.is_empty());
+    for target in targets {
+        let dlq = nba_props_cli::template::referenced_id(&target["DeadLetterConfig"]["Arn"])
+            .unwrap()
+            .expect("every target has a dead-letter queue");
+        assert_eq!(t.resources[&dlq].kind, "AWS::SQS::Queue");
+        // EventBridge may send to it: a queue policy for the rule names it.
+        let allowed = t.ids_of("AWS::SQS::QueuePolicy").into_iter().any(|p| {
+            let props = &t.resources[p].properties;
+            references(&props["Queues"]).contains(&dlq)
+                && references(&props["PolicyDocument"]).contains(&"IngestToProcessorRule".into())
+        });
+        assert!(
+            allowed,
+            "no queue policy lets the ingest rule send to {dlq}"
+        );
+        let watched = t
+            .ids_of("AWS::CloudWatch::Alarm")
+            .into_iter()
+            .any(|a| references(&t.resources[a].properties["Dimensions"]).contains(&dlq));
+        assert!(watched, "no alarm on {dlq}");
+    }
+}
+
+#[test]
+fn every_function_has_error_and_throttle_alarms() {
+    let t = template();
+    for f in functions(&t) {
+        for metric in ["Errors", "Throttles"] {
+            let alarmed = t.ids_of("AWS::CloudWatch::Alarm").into_iter().any(|a| {
+                let p = &t.resources[a].properties;
+                p["Namespace"].as_str() == Some("AWS/Lambda")
+                    && p["MetricName"].as_str() == Some(metric)
+                    && references(&p["Dimensions"]).contains(&f)
+            });
+            assert!(alarmed, "no {metric} alarm on {f}");
+        }
+    }
+}
+
+#[test]
+fn tables_have_point_in_time_recovery_and_records_are_retained() {
+    let t = template();
+    for id in t.ids_of("AWS::DynamoDB::Table") {
+        let p = &t.resources[id].properties;
+        assert_eq!(
+            p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+            Some(true),
+            "{id} has no point-in-time recovery"
+        );
+    }
+    // What cannot be recomputed survives a stack deletion or a replacement.
+    for id in ["PredictionsTable", "GameDataTable"] {
+        let r = &t.resources[id];
+        assert_eq!(r.deletion_policy.as_deref(), Some("Retain"), "{id}");
+        assert_eq!(r.update_replace_policy.as_deref(), Some("Retain"), "{id}");
+    }
+}

@@ -23,6 +23,10 @@ pub struct Resource {
     pub properties: Value,
     /// `Metadata` (null when absent).
     pub metadata: Value,
+    /// `DeletionPolicy`, when set.
+    pub deletion_policy: Option<String>,
+    /// `UpdateReplacePolicy`, when set.
+    pub update_replace_policy: Option<String>,
 }
 
 /// The parsed template.
@@ -109,6 +113,14 @@ impl Template {
                     kind: kind.to_string(),
                     properties: body.get("Properties").cloned().unwrap_or(Value::Null),
                     metadata: body.get("Metadata").cloned().unwrap_or(Value::Null),
+                    deletion_policy: body
+                        .get("DeletionPolicy")
+                        .and_then(Value::as_str)
+                        .map(String::from),
+                    update_replace_policy: body
+                        .get("UpdateReplacePolicy")
+                        .and_then(Value::as_str)
+                        .map(String::from),
                 },
             );
         }

@@ -4,16 +4,20 @@
 #   - moto's server (PyPI) for SQS and EventBridge
 #   - cargo-lambda (PyPI) for the Lambda runtime API emulator (`cargo lambda watch`)
 #   - aws-sam-cli (PyPI), only with --with-sam, for `sam validate --lint`
+#   - checkov, cfn-lint and cfn-lint-serverless (PyPI), only with --with-scanners, for
+#     the template's security and serverless-rules scans
 # Idempotent and safe to run from several processes at once (flock).
 # Prints the install folder on its last line.
 set -euo pipefail
 
 home="${NBA_LOCAL_AWS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/nba-props-serverless}"
 with_sam=false
+with_scanners=false
 for arg in "$@"; do
   case "$arg" in
     --with-sam) with_sam=true ;;
-    *) echo "usage: $0 [--with-sam]" >&2; exit 2 ;;
+    --with-scanners) with_scanners=true ;;
+    *) echo "usage: $0 [--with-sam] [--with-scanners]" >&2; exit 2 ;;
   esac
 done
 
@@ -52,6 +56,9 @@ venv moto moto_server 'moto[dynamodb,sqs,events]==5.2.5' flask flask-cors
 venv cargo-lambda cargo-lambda 'cargo-lambda>=1.8,<2'
 if $with_sam; then
   venv sam sam 'aws-sam-cli>=1.140,<2'
+fi
+if $with_scanners; then
+  venv scanners checkov 'checkov>=3.2,<4' 'cfn-lint>=1.30,<2' 'cfn-lint-serverless>=0.3.6,<1'
 fi
 
 echo "$home"
