@@ -559,3 +559,158 @@ fn tables_have_point_in_time_recovery_and_records_are_retained() {
         assert_eq!(r.update_replace_policy.as_deref(), Some("Retain"), "{id}");
     }
 }
+
+/// What CloudFormation calls to create, update and delete each resource type, the
+/// types SAM expands a function into included (its event source mappings, its event
+/// invoke configuration, its ScheduleV2 schedule, and the roles it passes).
+const DEPLOY_ACTIONS: &[(&str, &[&str])] = &[
+    (
+        "AWS::DynamoDB::Table",
+        &[
+            "dynamodb:CreateTable",
+            "dynamodb:UpdateTable",
+            "dynamodb:DeleteTable",
+            "dynamodb:DescribeTable",
+            "dynamodb:UpdateTimeToLive",
+            "dynamodb:DescribeTimeToLive",
+            "dynamodb:UpdateContinuousBackups",
+            "dynamodb:DescribeContinuousBackups",
+        ],
+    ),
+    (
+        "AWS::SQS::Queue",
+        &[
+            "sqs:CreateQueue",
+            "sqs:DeleteQueue",
+            "sqs:GetQueueAttributes",
+            "sqs:SetQueueAttributes",
+        ],
+    ),
+    ("AWS::SQS::QueuePolicy", &["sqs:SetQueueAttributes"]),
+    (
+        "AWS::CloudWatch::Alarm",
+        &[
+            "cloudwatch:PutMetricAlarm",
+            "cloudwatch:DeleteAlarms",
+            "cloudwatch:DescribeAlarms",
+        ],
+    ),
+    (
+        "AWS::Events::EventBus",
+        &[
+            "events:CreateEventBus",
+            "events:DeleteEventBus",
+            "events:DescribeEventBus",
+        ],
+    ),
+    (
+        "AWS::Events::Rule",
+        &[
+            "events:PutRule",
+            "events:DeleteRule",
+            "events:DescribeRule",
+            "events:PutTargets",
+            "events:RemoveTargets",
+        ],
+    ),
+    (
+        "AWS::Logs::LogGroup",
+        &[
+            "logs:CreateLogGroup",
+            "logs:DeleteLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:DescribeLogGroups",
+        ],
+    ),
+    (
+        "AWS::IAM::Role",
+        &[
+            "iam:CreateRole",
+            "iam:DeleteRole",
+            "iam:GetRole",
+            "iam:PutRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:GetRolePolicy",
+            "iam:PassRole",
+        ],
+    ),
+    (
+        "AWS::Serverless::Function",
+        &[
+            "lambda:CreateFunction",
+            "lambda:DeleteFunction",
+            "lambda:GetFunction",
+            "lambda:UpdateFunctionCode",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:CreateEventSourceMapping",
+            "lambda:UpdateEventSourceMapping",
+            "lambda:DeleteEventSourceMapping",
+            "lambda:GetEventSourceMapping",
+            "lambda:PutFunctionEventInvokeConfig",
+            "lambda:UpdateFunctionEventInvokeConfig",
+            "lambda:DeleteFunctionEventInvokeConfig",
+            "scheduler:CreateSchedule",
+            "scheduler:UpdateSchedule",
+            "scheduler:DeleteSchedule",
+            "scheduler:GetSchedule",
+        ],
+    ),
+];
+
+/// What `sam deploy` itself needs: the SAM transform, change sets, the managed bucket.
+const SAM_DEPLOY_ACTIONS: &[&str] = &[
+    "cloudformation:CreateChangeSet",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:DescribeStacks",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:GetTemplateSummary",
+    "s3:PutObject",
+    "s3:GetObject",
+];
+
+#[test]
+fn the_deployer_policy_covers_every_resource_type_of_the_template() -> Result<()> {
+    let t = template();
+    let policy: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        repo_root().join("infra/deployer-policy.json"),
+    )?)?;
+    let mut granted = BTreeSet::new();
+    for st in policy["Statement"].as_array().expect("statements") {
+        assert_eq!(st["Effect"], "Allow");
+        let actions: Vec<&str> = match &st["Action"] {
+            serde_json::Value::Array(a) => a.iter().filter_map(|a| a.as_str()).collect(),
+            other => other.as_str().into_iter().collect(),
+        };
+        for a in actions {
+            assert!(!a.contains('*'), "wildcard action {a}");
+            granted.insert(a.to_string());
+        }
+    }
+    let types: BTreeSet<&str> = t.resources.values().map(|r| r.kind.as_str()).collect();
+    for kind in &types {
+        let needed = DEPLOY_ACTIONS
+            .iter()
+            .find(|(k, _)| k == kind)
+            .unwrap_or_else(|| {
+                panic!("{kind} is new to the template: add what deploying it needs to DEPLOY_ACTIONS and infra/deployer-policy.json")
+            })
+            .1;
+        for action in needed {
+            assert!(granted.contains(*action), "{kind} needs {action}");
+        }
+    }
+    for action in SAM_DEPLOY_ACTIONS {
+        assert!(granted.contains(*action), "sam deploy needs {action}");
+    }
+    // Nothing for a container registry: the packages are zip files.
+    assert!(!granted.iter().any(|a| a.starts_with("ecr:")));
+    for f in functions(&t) {
+        let package = t.function_property(&f, "PackageType")?;
+        assert!(
+            package.is_none() || package.as_ref().and_then(Value::as_str) == Some("Zip"),
+            "{f} is not a zip package"
+        );
+    }
+    Ok(())
+}
