@@ -5,6 +5,7 @@
 //! completeness check). Used by the `nba-props` binary, the integration tests and the benches.
 
 pub mod bill;
+pub mod breaker_status;
 pub mod dataset;
 pub mod dlq;
 pub mod event_source;
@@ -12,8 +13,11 @@ pub mod fault_proxy;
 pub mod local_aws;
 pub mod local_functions;
 pub mod nba_data;
+pub mod operator;
+pub mod prediction_audit;
 pub mod prop_names;
 pub mod provision;
 pub mod replay;
 pub mod runtime_api;
+pub mod stack_resources;
 pub mod template;

@@ -1,6 +1,8 @@
-//! `nba-props`: run the pipeline locally, print configuration, cut fixtures.
+//! `nba-props`: run the pipeline locally, operate a stack (deployed or local), print
+//! configuration, cut fixtures.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
@@ -8,6 +10,7 @@ use clap::{Parser, Subcommand};
 use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
 use nba_props_cli::dataset::{self, Dataset};
 use nba_props_cli::local_aws::LocalAws;
+use nba_props_cli::operator;
 use nba_props_cli::provision::{LocalStack, unique_stack_name};
 use nba_props_cli::replay::ReplayOptions;
 
@@ -74,6 +77,11 @@ enum Command {
     /// Dead-letter queues.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Predictions of a date by market, with and without a line; one player's
+    /// (`--player`); or the one-item-per-key check (`--duplicates`, exit 1 if broken).
+    Predictions(operator::PredictionsArgs),
+    /// Circuit breakers open now, newest first; `show KEY`; `reset KEY`.
+    Breakers(operator::BreakersArgs),
     /// Cut the committed fixtures from the full data.
     Fixtures {
         /// The `shared/data/nba` folder.
@@ -114,8 +122,18 @@ enum DlqCommand {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    let cli = Cli::parse();
+async fn main() -> ExitCode {
+    // One clear line and a non-zero exit for any error, never a panic's backtrace.
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nba-props: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
     if !matches!(cli.command, Command::Replay { .. }) {
         tracing_subscriber_init();
     }
@@ -285,8 +303,10 @@ async fn main() -> Result<()> {
             dataset::write_fixtures(&data, &out, from, to, lines_from)?;
             println!("wrote fixtures to {}", out.display());
         }
+        Command::Predictions(args) => return operator::predictions(args).await,
+        Command::Breakers(args) => return operator::breakers(args).await,
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn tracing_subscriber_init() {
@@ -294,7 +314,8 @@ fn tracing_subscriber_init() {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,aws_config=error".into()),
         )
         .try_init();
 }

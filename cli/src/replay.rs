@@ -393,7 +393,9 @@ pub async fn run(
     for report in &mut reports {
         let stored = writer.predictions.for_game_date(report.date).await?;
         for p in stored {
-            if !keys.insert((p.player_lookup.clone(), p.prediction_key.clone())) {
+            // By the items' own attributes, not the sort key: an item written under
+            // another key shape would still be a second prediction.
+            if !keys.insert((p.player_lookup.clone(), p.game_date.clone(), p.market)) {
                 duplicate_keys += 1;
             }
             if p.line_source == LineSource::ActualProp {

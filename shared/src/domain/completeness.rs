@@ -402,7 +402,7 @@ where
         let mut reenqueued = 0u32;
         if request.auto_reset_circuit_breakers {
             if writes {
-                (reset, reenqueued) = self.reset_all(&ready, request.run_at).await?;
+                (reset, reenqueued) = self.reset_breakers(&ready, request.run_at).await?;
             } else {
                 reset = ready_to_reset;
                 reenqueued = ready
@@ -497,8 +497,9 @@ where
     }
 
     /// Clears each breaker (conditionally), enqueues the work of those cleared, then
-    /// forgets that work. Returns (breakers reset, work items enqueued).
-    async fn reset_all(
+    /// forgets that work. Returns (breakers reset, work items enqueued). The check and
+    /// the operators' `nba-props breakers reset` both reset through here.
+    pub async fn reset_breakers(
         &self,
         ready: &[TrippedBreaker],
         now: DateTime<Utc>,

@@ -80,9 +80,55 @@ impl fmt::Display for BreakerKey {
     }
 }
 
+/// A breaker key as written by `Display` (`processor/entity/date`) could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "breaker key {0:?} is not processor/entity/YYYY-MM-DD (e.g. player_daily_cache/player#lebronjames/2025-10-25)"
+)]
+pub struct BreakerKeyError(pub String);
+
+impl std::str::FromStr for BreakerKey {
+    type Err = BreakerKeyError;
+
+    /// Reads `processor/entity/date`, the form `Display` writes and operators copy.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || BreakerKeyError(s.to_string());
+        let (processor, rest) = s.split_once('/').ok_or_else(err)?;
+        let (entity_id, date) = rest.rsplit_once('/').ok_or_else(err)?;
+        let processor_name = ProcessorName::from_name(processor).ok_or_else(err)?;
+        if split_entity_id(entity_id).is_none() {
+            return Err(err());
+        }
+        Ok(Self {
+            processor_name,
+            entity_id: entity_id.to_string(),
+            analysis_date: date.parse().map_err(|_| err())?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn breaker_keys_read_back_what_display_writes() {
+        let key = BreakerKey {
+            processor_name: ProcessorName::PlayerDailyCache,
+            entity_id: player_entity_id("lebronjames"),
+            analysis_date: "2025-10-25".parse().unwrap(),
+        };
+        assert_eq!(key.to_string().parse::<BreakerKey>(), Ok(key));
+        for bad in [
+            "",
+            "player_daily_cache",
+            "nope/player#x/2025-10-25",
+            "player_daily_cache/lebronjames/2025-10-25",
+            "player_daily_cache/player#x/2025-13-01",
+        ] {
+            assert!(bad.parse::<BreakerKey>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn lookups_fold_accents_punctuation_and_case() {

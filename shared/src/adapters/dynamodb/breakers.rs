@@ -346,6 +346,43 @@ fn tripped_of(item: &HashMap<String, AttributeValue>) -> Option<TrippedBreaker> 
     })
 }
 
+impl BreakerTable {
+    /// Every breaker item on the sparse `tripped-by-date` index (tripped now or not yet
+    /// reset), whatever its date: a Scan of the index, which holds only those items.
+    pub async fn tripped_all(&self) -> Result<Vec<TrippedBreaker>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .index_name(TRIPPED_BY_DATE_INDEX)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| store_err("Scan", &self.table, e))?;
+            found.extend(page.items().iter().filter_map(tripped_of));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// One breaker as the reset sees it (strongly consistent), when it is on the
+    /// tripped index (tripped, or cleared with its work not yet enqueued); `None`
+    /// otherwise.
+    pub async fn tripped(&self, k: &BreakerKey) -> Result<Option<TrippedBreaker>, StoreError> {
+        Ok(self
+            .get_item(k)
+            .await?
+            .filter(|item| item.contains_key("tripped_date"))
+            .as_ref()
+            .and_then(tripped_of))
+    }
+}
+
 impl BreakerResets for BreakerTable {
     async fn tripped_on(
         &self,

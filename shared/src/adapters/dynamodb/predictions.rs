@@ -19,8 +19,14 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::{get_decoded, keys, s};
+
+/// An item as the SDK returns it.
+type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 use crate::model::Prediction;
 use crate::ports::{PredictionStore, StoreError, WriteOutcome};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::query::QueryError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 /// Index of the predictions table by game date (declared in `infra/template.yaml`).
 pub const BY_GAME_DATE_INDEX: &str = "by-game-date";
@@ -134,7 +140,15 @@ impl PredictionTable {
             .send()
             .collect::<Vec<_>>()
             .await;
-        pages
+        self.decoded(pages)
+    }
+
+    /// Decodes the items a paginated Query returned.
+    fn decoded(
+        &self,
+        items: Vec<Result<Item, SdkError<QueryError, HttpResponse>>>,
+    ) -> Result<Vec<Prediction>, StoreError> {
+        items
             .into_iter()
             .map(|item| {
                 let item = item.map_err(|e| {
@@ -144,6 +158,23 @@ impl PredictionTable {
                     .map_err(|e| StoreError::new(format!("decoding item of {}", self.table), e))
             })
             .collect()
+    }
+
+    /// Every prediction of one player, oldest game first (one partition).
+    pub async fn for_player(&self, player_lookup: &str) -> Result<Vec<Prediction>, StoreError> {
+        let pages: Vec<_> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#p = :p")
+            .expression_attribute_names("#p", keys::PLAYER_LOOKUP)
+            .expression_attribute_values(":p", s(player_lookup))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        self.decoded(pages)
     }
 
     /// Reads one stored prediction (strongly consistent).

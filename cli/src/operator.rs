@@ -1,0 +1,294 @@
+//! The operator commands (`nba-props predictions`, `nba-props breakers`): which stack
+//! they read, with what AWS configuration, and how they print (a table, or `--json`).
+//! Against a deployed stack (`--stack`, names from CloudFormation, the standard AWS
+//! credentials, `--profile`, `--region`) or a local one (`--local-stack`, endpoints
+//! from `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_DYNAMODB` as `nba-props local-aws`
+//! prints them).
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use chrono::{NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use nba_props::adapters::dynamodb::{self, BreakerTable, GameDataTable, PredictionTable};
+use nba_props::adapters::eventbridge::EventBus;
+use nba_props::adapters::sqs::Queues;
+use nba_props::domain::completeness::CompletenessChecker;
+use nba_props::model::BreakerKey;
+use serde::Serialize;
+
+use crate::breaker_status::{self, BreakerFilter};
+use crate::prediction_audit;
+use crate::stack_resources::StackResources;
+
+/// Which stack, and how to reach it.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StackArgs {
+    /// A deployed stack: its table and queue names come from CloudFormation.
+    #[arg(long, global = true, conflicts_with = "local_stack")]
+    pub stack: Option<String>,
+    /// A stack provisioned on the local servers (the name `provision` gave it).
+    #[arg(long, global = true)]
+    pub local_stack: Option<String>,
+    /// AWS profile (default: the standard chain).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// AWS region (default: the standard chain).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+}
+
+impl StackArgs {
+    /// The SDK configuration and the stack's resources.
+    pub async fn connect(&self) -> Result<(SdkConfig, StackResources)> {
+        if self.stack.is_none() == self.local_stack.is_none() {
+            bail!("say which stack: --stack NAME (deployed) or --local-stack NAME");
+        }
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = &self.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &self.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        let sdk = loader.load().await;
+        let resources = match (&self.stack, &self.local_stack) {
+            (Some(stack), None) => StackResources::deployed(&sdk, stack).await?,
+            (_, Some(stack)) => StackResources::local(&sdk, stack).await?,
+            _ => unreachable!("checked above"),
+        };
+        Ok((sdk, resources))
+    }
+}
+
+fn print_json(value: &impl Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// `nba-props predictions`.
+#[derive(Args, Debug)]
+pub struct PredictionsArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    /// Game date.
+    #[arg(long, required_unless_present = "player")]
+    date: Option<NaiveDate>,
+    /// List one player's predictions (all dates, or `--date`'s).
+    #[arg(long)]
+    player: Option<String>,
+    /// Check one current item per (player, date, market); exit 1 when broken.
+    #[arg(long, requires = "date", conflicts_with = "player")]
+    duplicates: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `nba-props predictions`.
+pub async fn predictions(args: PredictionsArgs) -> Result<ExitCode> {
+    let (sdk, stack) = args.stack.connect().await?;
+    let table = PredictionTable::new(dynamodb::client(&sdk, None), stack.get("PredictionsTable")?);
+    if let Some(player) = &args.player {
+        let rows = prediction_audit::for_player(&table, player, args.date).await?;
+        if args.json {
+            print_json(&rows)?;
+        } else {
+            println!(
+                "{:<12} {:<9} {:>9} {:>6} {:<12} {:<14}",
+                "date", "market", "predicted", "line", "bookmaker", "recommendation"
+            );
+            for p in &rows {
+                println!(
+                    "{:<12} {:<9} {:>9.1} {:>6} {:<12} {:<14}",
+                    p.game_date,
+                    p.market.to_string(),
+                    p.predicted_value,
+                    p.line.map_or("-".into(), |l| format!("{l:.1}")),
+                    p.bookmaker.as_deref().unwrap_or("-"),
+                    format!("{:?}", p.recommendation).to_uppercase(),
+                );
+            }
+            println!("{} prediction(s) of {player}", rows.len());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let date = args.date.expect("clap requires --date without --player");
+    if args.duplicates {
+        let check = prediction_audit::duplicates(&table, date).await?;
+        if args.json {
+            print_json(&check)?;
+        } else {
+            for d in &check.duplicates {
+                println!(
+                    "{} {} {}: {} items ({})",
+                    d.player_lookup,
+                    date,
+                    d.market,
+                    d.prediction_keys.len(),
+                    d.prediction_keys.join(", ")
+                );
+            }
+            println!(
+                "{date}: {} item(s), {} key(s) with more than one item: the contract {}",
+                check.predictions,
+                check.duplicates.len(),
+                if check.holds() { "holds" } else { "is BROKEN" }
+            );
+        }
+        return Ok(if check.holds() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    let counts = prediction_audit::counts(&table, date).await?;
+    if args.json {
+        print_json(&counts)?;
+    } else {
+        println!("{:<9} {:>9} {:>12}", "market", "with line", "without line");
+        for m in &counts.markets {
+            println!(
+                "{:<9} {:>9} {:>12}",
+                m.market.to_string(),
+                m.with_line,
+                m.without_line
+            );
+        }
+        println!(
+            "{date}: {} prediction(s) for {} player(s)",
+            counts.predictions, counts.players
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `nba-props breakers`.
+#[derive(Args, Debug)]
+pub struct BreakersArgs {
+    #[command(subcommand)]
+    action: Option<BreakerAction>,
+    #[command(flatten)]
+    stack: StackArgs,
+    /// Only this processor (e.g. `player_daily_cache`).
+    #[arg(long)]
+    processor: Option<String>,
+    /// Only this analysis date.
+    #[arg(long)]
+    date: Option<NaiveDate>,
+    /// Only this entity (`player#lebronjames`, `team#BOS`, or `lebronjames`, `BOS`).
+    #[arg(long)]
+    entity: Option<String>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+/// One breaker.
+#[derive(Subcommand, Debug)]
+pub enum BreakerAction {
+    /// One breaker with its state and recorded work (KEY: processor/entity/date).
+    Show {
+        /// `processor/entity/date`, as the list prints it.
+        key: BreakerKey,
+    },
+    /// Reset one breaker with the completeness checker's conditional reset, and enqueue
+    /// its recorded work again.
+    Reset {
+        /// `processor/entity/date`, as the list prints it.
+        key: BreakerKey,
+    },
+}
+
+/// Runs `nba-props breakers`.
+pub async fn breakers(args: BreakersArgs) -> Result<ExitCode> {
+    let (sdk, stack) = args.stack.connect().await?;
+    let ddb = dynamodb::client(&sdk, None);
+    let table = BreakerTable::new(ddb.clone(), stack.get("BreakersTable")?);
+    let now = Utc::now();
+    match args.action {
+        None => {
+            let filter = BreakerFilter {
+                processor: args.processor,
+                analysis_date: args.date,
+                entity: args.entity,
+            };
+            let rows = breaker_status::open_breakers(&table, &filter, now).await?;
+            if args.json {
+                print_json(&rows)?;
+            } else {
+                println!(
+                    "{:<60} {:<20} {:>4} {:>5}  last error",
+                    "breaker", "until", "work", "trips"
+                );
+                for r in &rows {
+                    println!(
+                        "{:<60} {:<20} {:>4} {:>5}  {}",
+                        r.key,
+                        r.until
+                            .map_or("-".into(), |u| u.format("%Y-%m-%d %H:%M").to_string()),
+                        r.pending_work.len(),
+                        r.trips,
+                        r.last_error.as_deref().unwrap_or("-")
+                    );
+                }
+                println!("{} breaker(s) open", rows.len());
+            }
+        }
+        Some(BreakerAction::Show { key }) => {
+            let row = breaker_status::show(&table, &key, now).await?;
+            if args.json {
+                print_json(&row)?;
+            } else {
+                println!("breaker       {}", row.key);
+                println!("open          {}", row.open);
+                println!(
+                    "until         {}",
+                    row.until.map_or("-".into(), |u| u.to_rfc3339())
+                );
+                println!("attempts      {}", row.attempts);
+                println!("trips         {}", row.trips);
+                println!("last error    {}", row.last_error.as_deref().unwrap_or("-"));
+                println!("pending work  {}", row.pending_work.len());
+                for w in &row.pending_work {
+                    println!("  {w}");
+                }
+            }
+        }
+        Some(BreakerAction::Reset { key }) => {
+            let checker = CompletenessChecker {
+                games: GameDataTable::new(ddb.clone(), stack.get("GameDataTable")?),
+                breakers: table,
+                queues: Queues::new(
+                    aws_sdk_sqs::Client::new(&sdk),
+                    Some(stack.get("ProcessorQueue")?.to_string()),
+                    None,
+                ),
+                // A reset publishes nothing; the bus is not read.
+                events: EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), ""),
+                metrics_namespace: String::new(),
+            };
+            let report = breaker_status::reset(&checker, &key, now).await?;
+            if args.json {
+                print_json(&report)?;
+            } else if report.reset {
+                println!(
+                    "{}: reset; {} work item(s) enqueued again",
+                    report.key, report.work_enqueued
+                );
+            } else if report.work_enqueued > 0 {
+                println!(
+                    "{}: already cleared; its {} work item(s) enqueued again",
+                    report.key, report.work_enqueued
+                );
+            } else {
+                println!(
+                    "{}: not tripped (or it changed meanwhile); nothing done",
+                    report.key
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

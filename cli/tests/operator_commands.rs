@@ -1,0 +1,305 @@
+//! The operator commands, run as the built `nba-props` binary against a local stack
+//! (DynamoDB Local and moto), with their `--json` output parsed back.
+
+use std::collections::BTreeMap;
+use std::process::Output;
+use std::time::Instant;
+
+use anyhow::Result;
+use chrono::{Duration, NaiveDate, Utc};
+use nba_props::domain::prediction::predictions_for;
+use nba_props::domain::prediction_request::PredictionRequest;
+use nba_props::model::{
+    BreakerKey, BreakerSettings, Market, PredictionInputs, ProcessorName, PropLine,
+};
+use nba_props::ports::{BreakerStore, PredictionStore};
+use nba_props_cli::dataset::composite_features;
+use nba_props_cli::local_aws::LocalAws;
+use nba_props_cli::provision::{LocalStack, unique_stack_name};
+use serde_json::Value;
+
+/// Runs `nba-props ARGS --local-stack STACK` with the local endpoints; prints its time.
+fn nba_props(local: &LocalAws, stack: &str, args: &[&str]) -> Output {
+    let started = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nba-props"))
+        .args(args)
+        .args(["--local-stack", stack])
+        .envs(local.endpoints.function_env())
+        .output()
+        .expect("nba-props runs");
+    eprintln!(
+        "nba-props {}: {} ms",
+        args.join(" "),
+        started.elapsed().as_millis()
+    );
+    out
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn breakers_and_predictions_read_back_what_the_stack_holds() -> Result<()> {
+    let local = LocalAws::start().await?;
+    let stack = LocalStack::provision(&local.endpoints, &unique_stack_name("operator")).await?;
+    let processor = stack.processor().await?;
+    let writer = stack.prediction_writer().await?;
+    let settings = BreakerSettings::default();
+    let date: NaiveDate = "2025-11-05".parse()?;
+    let key = |processor_name, entity: &str, analysis_date| BreakerKey {
+        processor_name,
+        entity_id: entity.to_string(),
+        analysis_date,
+    };
+
+    // GIVEN two breakers tripped an hour apart, the newer with work recorded while open,
+    // and a third breaker with one failure only (not tripped)
+    let older = key(ProcessorName::PlayerDailyCache, "player#lebronjames", date);
+    let newer = key(ProcessorName::TeamDefenseZoneAnalysis, "team#BOS", date);
+    let counted = key(ProcessorName::PlayerDailyCache, "player#stephencurry", date);
+    let now = Utc::now();
+    for (k, at) in [(&older, now - Duration::hours(1)), (&newer, now)] {
+        for _ in 0..settings.max_attempts {
+            processor
+                .breakers
+                .record_failure(k, "box score 0022500150 missing", &settings, at)
+                .await?;
+        }
+    }
+    let work = r#"{"type":"work_item","processor_name":"team_defense_zone_analysis","entity_id":"team#BOS","analysis_date":"2025-11-05"}"#;
+    processor.breakers.record_skipped(&newer, work, now).await?;
+    processor
+        .breakers
+        .record_failure(&counted, "timeout", &settings, now)
+        .await?;
+
+    // WHEN the open breakers are listed
+    let rows = json(&nba_props(&local, &stack.name, &["breakers", "--json"]));
+    // THEN the two tripped ones, newest lockout first, with the recorded work
+    let keys: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, [newer.to_string(), older.to_string()]);
+    assert_eq!(rows[0]["pending_work"], serde_json::json!([work]));
+    assert_eq!(rows[0]["last_error"], "box score 0022500150 missing");
+    // AND the filters narrow them
+    let only = json(&nba_props(
+        &local,
+        &stack.name,
+        &["breakers", "--processor", "player_daily_cache", "--json"],
+    ));
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    assert_eq!(only[0]["key"], older.to_string());
+    let by_entity = json(&nba_props(
+        &local,
+        &stack.name,
+        &[
+            "breakers",
+            "--entity",
+            "BOS",
+            "--date",
+            "2025-11-05",
+            "--json",
+        ],
+    ));
+    assert_eq!(by_entity[0]["key"], newer.to_string());
+    assert_eq!(by_entity.as_array().unwrap().len(), 1);
+
+    // AND `show` prints one breaker, tripped or only counted
+    let shown = json(&nba_props(
+        &local,
+        &stack.name,
+        &["breakers", "show", &newer.to_string(), "--json"],
+    ));
+    assert_eq!(shown["open"], true);
+    assert_eq!(shown["attempts"], settings.max_attempts);
+    let counted_row = json(&nba_props(
+        &local,
+        &stack.name,
+        &["breakers", "show", &counted.to_string(), "--json"],
+    ));
+    assert_eq!(
+        (
+            counted_row["open"].as_bool(),
+            counted_row["attempts"].as_u64()
+        ),
+        (Some(false), Some(1))
+    );
+
+    // WHEN the newer breaker is reset
+    let reset = json(&nba_props(
+        &local,
+        &stack.name,
+        &["breakers", "reset", &newer.to_string(), "--json"],
+    ));
+    // THEN it was cleared and its recorded work is on the processor queue again
+    assert_eq!(reset["reset"], true);
+    assert_eq!(reset["work_enqueued"], 1);
+    let sqs = stack.sqs().await;
+    let queued =
+        nba_props_cli::event_source::take_all(&sqs, &stack.queue_url("ProcessorQueue")?).await?;
+    assert_eq!(queued, [work.to_string()]);
+    let rows = json(&nba_props(&local, &stack.name, &["breakers", "--json"]));
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    // AND a second reset finds nothing to do
+    let again = json(&nba_props(
+        &local,
+        &stack.name,
+        &["breakers", "reset", &newer.to_string(), "--json"],
+    ));
+    assert_eq!(
+        (again["reset"].as_bool(), again["work_enqueued"].as_u64()),
+        (Some(false), Some(0))
+    );
+
+    // GIVEN the real players of a fixture slate predicted, the first with a points line
+    let features: Vec<_> = composite_features()?
+        .into_iter()
+        .filter(|f| f.game_date == date)
+        .take(4)
+        .collect();
+    let mut expected_with_line = BTreeMap::new();
+    for (i, f) in features.iter().enumerate() {
+        let mut lines = BTreeMap::new();
+        if i == 0 {
+            lines.insert(
+                Market::Points,
+                PropLine {
+                    player_lookup: f.player_lookup.clone(),
+                    game_date: date,
+                    market: Market::Points,
+                    line: 18.5,
+                    bookmaker: "draftkings".into(),
+                    over_odds: -110,
+                    under_odds: -110,
+                    snapshot_at: "2025-11-05T15:00:00.000000Z".into(),
+                    chosen_by: "the test".into(),
+                    books: 1,
+                    previous_line: None,
+                },
+            );
+        }
+        *expected_with_line.entry(Market::Points).or_insert(0) += lines.len();
+        let request = PredictionRequest {
+            player_lookup: f.player_lookup.clone(),
+            game_date: date,
+            generated_at: now,
+        };
+        let inputs = PredictionInputs {
+            features: f.clone(),
+            lines,
+        };
+        for p in predictions_for(&request, &inputs, "baseline-v1", now) {
+            writer.predictions.put_if_newer(&p).await?;
+        }
+    }
+    let players = features.len() as u64;
+
+    // WHEN the date is counted
+    let counts = json(&nba_props(
+        &local,
+        &stack.name,
+        &["predictions", "--date", "2025-11-05", "--json"],
+    ));
+    // THEN every market has one prediction per player, the line where one was stored
+    assert_eq!(counts["predictions"], 3 * players);
+    assert_eq!(counts["players"], players);
+    for m in counts["markets"].as_array().unwrap() {
+        let with = if m["market"] == "points" { 1 } else { 0 };
+        assert_eq!(m["with_line"], with, "{m}");
+        assert_eq!(m["without_line"], players - with, "{m}");
+    }
+    // AND one player's predictions list his three markets
+    let first = &features[0].player_lookup;
+    let listed = json(&nba_props(
+        &local,
+        &stack.name,
+        &["predictions", "--player", first, "--json"],
+    ));
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    assert!(listed.as_array().unwrap().iter().any(|p| p["line"] == 18.5));
+    // AND the contract holds
+    let ok = json(&nba_props(
+        &local,
+        &stack.name,
+        &[
+            "predictions",
+            "--date",
+            "2025-11-05",
+            "--duplicates",
+            "--json",
+        ],
+    ));
+    assert_eq!(ok["duplicates"], serde_json::json!([]));
+
+    // WHEN a second item for one key is written under another sort key (as the system we
+    // replace did)
+    let mut twin = writer
+        .predictions
+        .for_player(first)
+        .await?
+        .into_iter()
+        .find(|p| p.market == Market::Assists)
+        .expect("an assists prediction");
+    twin.prediction_key = format!("{}#assists#redelivered", twin.game_date);
+    let item: std::collections::HashMap<_, _> = serde_dynamo::to_item(&twin)?;
+    aws_sdk_dynamodb::Client::new(&local.endpoints.dynamodb_config().await)
+        .put_item()
+        .table_name(stack.table("PredictionsTable")?)
+        .set_item(Some(item))
+        .send()
+        .await?;
+    // THEN the check names it and exits 1
+    let broken = nba_props(
+        &local,
+        &stack.name,
+        &[
+            "predictions",
+            "--date",
+            "2025-11-05",
+            "--duplicates",
+            "--json",
+        ],
+    );
+    assert_eq!(broken.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&broken.stdout)?;
+    assert_eq!(report["duplicates"][0]["player_lookup"], first.as_str());
+    assert_eq!(report["duplicates"][0]["market"], "assists");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_invocation_is_one_clear_line_and_a_non_zero_exit() -> Result<()> {
+    let local = LocalAws::start().await?;
+    let stack = LocalStack::provision(&local.endpoints, &unique_stack_name("operator-bad")).await?;
+    for (stack, args, says) in [
+        (
+            stack.name.as_str(),
+            vec!["breakers", "show", "player_daily_cache/player#x/2025-11-05"],
+            "no breaker",
+        ),
+        (
+            "no-such-stack",
+            vec!["predictions", "--date", "2025-11-05"],
+            "no queue",
+        ),
+    ] {
+        let out = nba_props(&local, stack, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+    Ok(())
+}
