@@ -714,3 +714,25 @@ fn the_deployer_policy_covers_every_resource_type_of_the_template() -> Result<()
     }
     Ok(())
 }
+
+#[test]
+fn every_dead_letter_queue_is_found_and_watched() {
+    let t = template();
+    let dlqs = t.dead_letter_queues();
+    assert_eq!(
+        dlqs,
+        [
+            "CompletenessCheckDeadLetterQueue",
+            "IngestDeadLetterQueue",
+            "PredictionDeadLetterQueue",
+            "ProcessorDeadLetterQueue"
+        ]
+    );
+    for dlq in &dlqs {
+        let watched = t
+            .ids_of("AWS::CloudWatch::Alarm")
+            .into_iter()
+            .any(|a| references(&t.resources[a].properties["Dimensions"]).contains(dlq));
+        assert!(watched, "no alarm on {dlq}");
+    }
+}

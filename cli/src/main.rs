@@ -74,9 +74,9 @@ enum Command {
     /// Print the configuration each function would run with, from the environment
     /// (fails if any function's configuration is missing or invalid).
     Config,
-    /// Dead-letter queues.
-    #[command(subcommand)]
-    Dlq(DlqCommand),
+    /// Every dead-letter queue's messages with their reason and receive count (not
+    /// consumed); `redrive` sends one queue's messages back to their source queue.
+    Dlq(operator::DlqArgs),
     /// Predictions of a date by market, with and without a line; one player's
     /// (`--player`); or the one-item-per-key check (`--duplicates`, exit 1 if broken).
     Predictions(operator::PredictionsArgs),
@@ -99,25 +99,6 @@ enum Command {
         /// First date whose main prop lines are kept.
         #[arg(long, default_value = "2025-11-01")]
         lines_from: NaiveDate,
-    },
-}
-
-#[derive(Subcommand)]
-enum DlqCommand {
-    /// Send every message of a dead-letter queue back to its source queue (receive,
-    /// send, then delete: a redrive that stops half way loses nothing). Uses the
-    /// standard AWS configuration (profile, region, `AWS_ENDPOINT_URL` for a local
-    /// stack).
-    Redrive {
-        /// URL of the dead-letter queue.
-        #[arg(long)]
-        from: String,
-        /// URL of the queue to send the messages back to.
-        #[arg(long)]
-        to: String,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -277,16 +258,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("not configured: {}", failed.join(", "));
             }
         }
-        Command::Dlq(DlqCommand::Redrive { from, to, json }) => {
-            let sdk = aws_config::load_from_env().await;
-            let report =
-                nba_props_cli::dlq::redrive(&aws_sdk_sqs::Client::new(&sdk), &from, &to).await?;
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                println!("moved {} message(s) from {from} to {to}", report.moved);
-            }
-        }
+        Command::Dlq(args) => return operator::dlq(args).await,
         Command::Fixtures {
             data,
             out,

@@ -19,8 +19,10 @@ use nba_props::model::BreakerKey;
 use serde::Serialize;
 
 use crate::breaker_status::{self, BreakerFilter};
+use crate::local_aws::repo_root;
 use crate::prediction_audit;
 use crate::stack_resources::StackResources;
+use crate::template::Template;
 
 /// Which stack, and how to reach it.
 #[derive(Args, Debug, Clone, Default)]
@@ -40,11 +42,8 @@ pub struct StackArgs {
 }
 
 impl StackArgs {
-    /// The SDK configuration and the stack's resources.
-    pub async fn connect(&self) -> Result<(SdkConfig, StackResources)> {
-        if self.stack.is_none() == self.local_stack.is_none() {
-            bail!("say which stack: --stack NAME (deployed) or --local-stack NAME");
-        }
+    /// The SDK configuration: the standard chain, with `--profile` and `--region`.
+    pub async fn sdk(&self) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(p) = &self.profile {
             loader = loader.profile_name(p);
@@ -52,7 +51,15 @@ impl StackArgs {
         if let Some(r) = &self.region {
             loader = loader.region(Region::new(r.clone()));
         }
-        let sdk = loader.load().await;
+        loader.load().await
+    }
+
+    /// The SDK configuration and the stack's resources.
+    pub async fn connect(&self) -> Result<(SdkConfig, StackResources)> {
+        if self.stack.is_none() == self.local_stack.is_none() {
+            bail!("say which stack: --stack NAME (deployed) or --local-stack NAME");
+        }
+        let sdk = self.sdk().await;
         let resources = match (&self.stack, &self.local_stack) {
             (Some(stack), None) => StackResources::deployed(&sdk, stack).await?,
             (_, Some(stack)) => StackResources::local(&sdk, stack).await?,
@@ -289,6 +296,68 @@ pub async fn breakers(args: BreakersArgs) -> Result<ExitCode> {
                 );
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `nba-props dlq`.
+#[derive(Args, Debug)]
+pub struct DlqArgs {
+    #[command(subcommand)]
+    action: Option<DlqAction>,
+    #[command(flatten)]
+    stack: StackArgs,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+/// What to do with the dead-letter queues.
+#[derive(Subcommand, Debug)]
+pub enum DlqAction {
+    /// Send every message of a dead-letter queue back to its source queue (receive,
+    /// send, then delete: a redrive that stops half way loses nothing).
+    Redrive {
+        /// URL of the dead-letter queue.
+        #[arg(long)]
+        from: String,
+        /// URL of the queue to send the messages back to.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+/// Runs `nba-props dlq`: lists every dead-letter queue's messages (without consuming
+/// them), or redrives one queue.
+pub async fn dlq(args: DlqArgs) -> Result<ExitCode> {
+    if let Some(DlqAction::Redrive { from, to }) = &args.action {
+        let sdk = args.stack.sdk().await;
+        let report = crate::dlq::redrive(&aws_sdk_sqs::Client::new(&sdk), from, to).await?;
+        if args.json {
+            print_json(&report)?;
+        } else {
+            println!("moved {} message(s) from {from} to {to}", report.moved);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (sdk, stack) = args.stack.connect().await?;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let template = Template::load(&repo_root().join("infra/template.yaml"))?;
+    let mut letters = Vec::new();
+    for id in template.dead_letter_queues() {
+        letters.extend(crate::dlq::peek(&sqs, &id, stack.get(&id)?).await?);
+    }
+    if args.json {
+        print_json(&letters)?;
+    } else {
+        for l in &letters {
+            let body: String = l.body.chars().take(80).collect();
+            println!(
+                "{:<34} {:<38} {:>3}  {}\n    {body}",
+                l.queue, l.message_id, l.receive_count, l.reason
+            );
+        }
+        println!("{} message(s) in dead-letter queues", letters.len());
     }
     Ok(ExitCode::SUCCESS)
 }

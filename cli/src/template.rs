@@ -189,6 +189,40 @@ impl Template {
             .unwrap_or(3))
     }
 
+    /// Queues that something sends its failures to: an SQS redrive policy's target, an
+    /// EventBridge or Scheduler `DeadLetterConfig`, a Lambda `OnFailure` destination.
+    pub fn dead_letter_queues(&self) -> Vec<String> {
+        fn walk(v: &Value, found: &mut std::collections::BTreeSet<String>) {
+            match v {
+                Value::Mapping(m) => {
+                    for (k, v) in m {
+                        if matches!(
+                            k.as_str(),
+                            Some("deadLetterTargetArn" | "DeadLetterConfig" | "OnFailure")
+                        ) {
+                            found.extend(references(v));
+                        }
+                        walk(v, found);
+                    }
+                }
+                Value::Sequence(items) => items.iter().for_each(|v| walk(v, found)),
+                _ => {}
+            }
+        }
+        let mut found = std::collections::BTreeSet::new();
+        for r in self.resources.values() {
+            walk(&r.properties, &mut found);
+        }
+        found
+            .into_iter()
+            .filter(|id| {
+                self.resources
+                    .get(id)
+                    .is_some_and(|r| r.kind == "AWS::SQS::Queue")
+            })
+            .collect()
+    }
+
     /// A function's memory in MB (SAM's default is 128).
     pub fn function_memory_mb(&self, function: &str) -> Result<u64> {
         Ok(self

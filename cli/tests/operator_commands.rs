@@ -303,3 +303,52 @@ async fn a_bad_invocation_is_one_clear_line_and_a_non_zero_exit() -> Result<()> 
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dead_letters_are_listed_with_their_reason_and_left_in_place() -> Result<()> {
+    let local = LocalAws::start().await?;
+    let stack = LocalStack::provision(&local.endpoints, &unique_stack_name("operator-dlq")).await?;
+    let sqs = stack.sqs().await;
+    // GIVEN a work item the processor gave up on, and an ingest event EventBridge could
+    // not deliver (with the error attributes EventBridge attaches)
+    let work = r#"{"type":"work_item","processor_name":"player_daily_cache","entity_id":"player#x","analysis_date":"2025-11-05"}"#;
+    sqs.send_message()
+        .queue_url(stack.queue_url("ProcessorDeadLetterQueue")?)
+        .message_body(work)
+        .send()
+        .await?;
+    let attribute = |v: &str| {
+        aws_sdk_sqs::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(v)
+            .build()
+            .expect("attribute")
+    };
+    sqs.send_message()
+        .queue_url(stack.queue_url("IngestDeadLetterQueue")?)
+        .message_body(r#"{"detail-type":"Box Score"}"#)
+        .message_attributes("ERROR_CODE", attribute("SDK_CLIENT_ERROR"))
+        .message_attributes("ERROR_MESSAGE", attribute("queue does not exist"))
+        .send()
+        .await?;
+
+    for _ in 0..2 {
+        // WHEN the dead-letter queues are listed (twice)
+        let letters = json(&nba_props(&local, &stack.name, &["dlq", "--json"]));
+        // THEN both messages are there with their reason, every time
+        let letters = letters.as_array().unwrap();
+        assert_eq!(letters.len(), 2, "{letters:?}");
+        let of = |queue: &str| {
+            letters
+                .iter()
+                .find(|l| l["queue"] == queue)
+                .unwrap_or_else(|| panic!("nothing listed from {queue}"))
+        };
+        assert_eq!(of("ProcessorDeadLetterQueue")["body"], work);
+        assert_eq!(
+            of("IngestDeadLetterQueue")["reason"],
+            "EventBridge could not deliver it: SDK_CLIENT_ERROR queue does not exist"
+        );
+    }
+    Ok(())
+}
