@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
 use nba_props_cli::dataset::{self, Dataset};
 use nba_props_cli::local_aws::LocalAws;
 use nba_props_cli::operator;
@@ -71,9 +70,13 @@ enum Command {
     /// Start the local servers, print the variables that point the SDK at them, and
     /// keep them running until Ctrl-C.
     LocalAws,
-    /// Print the configuration each function would run with, from the environment
-    /// (fails if any function's configuration is missing or invalid).
-    Config,
+    /// Each function's configuration in a stack: its environment (from Lambda for a
+    /// deployed stack), what it runs with, and where it differs from the template's
+    /// defaults. Without a stack: what each would run with in this process's environment.
+    Config(operator::ConfigArgs),
+    /// Run the completeness check: invoke the deployed checker, or run it on a local
+    /// stack, and print its report.
+    Check(operator::CheckArgs),
     /// Every dead-letter queue's messages with their reason and receive count (not
     /// consumed); `redrive` sends one queue's messages back to their source queue.
     Dlq(operator::DlqArgs),
@@ -229,35 +232,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("local AWS is up; Ctrl-C stops it");
             tokio::signal::ctrl_c().await?;
         }
-        Command::Config => {
-            let configs = [
-                (
-                    "prediction-writer",
-                    WriterConfig::from_env().map(|c| c.to_string()),
-                ),
-                (
-                    "processor",
-                    ProcessorConfig::from_env().map(|c| c.to_string()),
-                ),
-                (
-                    "completeness-checker",
-                    CheckerConfig::from_env().map(|c| c.to_string()),
-                ),
-            ];
-            let mut failed = Vec::new();
-            for (function, config) in configs {
-                match config {
-                    Ok(text) => println!("{function}:\n{text}\n"),
-                    Err(e) => {
-                        println!("{function}: {e}\n");
-                        failed.push(function);
-                    }
-                }
-            }
-            if !failed.is_empty() {
-                bail!("not configured: {}", failed.join(", "));
-            }
-        }
+        Command::Config(args) => return operator::config(args).await,
+        Command::Check(args) => return operator::check(args).await,
         Command::Dlq(args) => return operator::dlq(args).await,
         Command::Fixtures {
             data,

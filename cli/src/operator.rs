@@ -1,20 +1,21 @@
-//! The operator commands (`nba-props predictions`, `nba-props breakers`): which stack
+//! The operator commands (`predictions`, `breakers`, `dlq`, `config`, `check`): which stack
 //! they read, with what AWS configuration, and how they print (a table, or `--json`).
 //! Against a deployed stack (`--stack`, names from CloudFormation, the standard AWS
 //! credentials, `--profile`, `--region`) or a local one (`--local-stack`, endpoints
 //! from `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_DYNAMODB` as `nba-props local-aws`
 //! prints them).
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use nba_props::adapters::dynamodb::{self, BreakerTable, GameDataTable, PredictionTable};
 use nba_props::adapters::eventbridge::EventBus;
 use nba_props::adapters::sqs::Queues;
-use nba_props::domain::completeness::CompletenessChecker;
+use nba_props::domain::completeness::{CompletenessChecker, CompletenessReport};
 use nba_props::model::BreakerKey;
 use serde::Serialize;
 
@@ -358,6 +359,256 @@ pub async fn dlq(args: DlqArgs) -> Result<ExitCode> {
             );
         }
         println!("{} message(s) in dead-letter queues", letters.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `nba-props config`.
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One function's effective configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionConfig {
+    /// The binary (`processor`, ...).
+    pub function: String,
+    /// Its name in the stack.
+    pub name: String,
+    /// Its environment as deployed (for a local stack: as the template gives it).
+    pub environment: BTreeMap<String, String>,
+    /// What it runs with: the environment read as the function reads it, defaults filled
+    /// in; or why it would refuse to start.
+    pub effective: std::result::Result<String, String>,
+    /// Variables whose value differs from what the template gives with its defaults.
+    pub differs_from_template: Vec<Difference>,
+}
+
+/// A variable set otherwise than the template's default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// Variable.
+    pub variable: String,
+    /// As deployed (`None`: not set).
+    pub deployed: Option<String>,
+    /// As the template gives it with its parameter defaults (`None`: not in it).
+    pub template: Option<String>,
+}
+
+/// The three functions, by binary and logical id.
+const FUNCTIONS: [(&str, &str); 3] = [
+    ("processor", "ProcessorFunction"),
+    ("completeness-checker", "CompletenessCheckerFunction"),
+    ("prediction-writer", "PredictionWriterFunction"),
+];
+
+/// Reads a function's configuration the way that function does.
+fn effective(
+    function: &str,
+    env: &BTreeMap<String, String>,
+) -> std::result::Result<String, String> {
+    use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
+    match function {
+        "processor" => ProcessorConfig::from_source(env).map(|c| c.to_string()),
+        "completeness-checker" => CheckerConfig::from_source(env).map(|c| c.to_string()),
+        _ => WriterConfig::from_source(env).map(|c| c.to_string()),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// Runs `nba-props config`: each function's environment (from Lambda for a deployed
+/// stack), what it runs with, and where it differs from the template's defaults.
+pub async fn config(args: ConfigArgs) -> Result<ExitCode> {
+    if args.stack.stack.is_none() && args.stack.local_stack.is_none() {
+        return process_config(args.json);
+    }
+    let (sdk, stack) = args.stack.connect().await?;
+    let template = Template::load(&repo_root().join("infra/template.yaml"))?;
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    let mut configs = Vec::new();
+    for (function, id) in FUNCTIONS {
+        let name = stack.get(id)?.to_string();
+        let expected = stack.template_environment(&template, id)?;
+        let environment = if args.stack.stack.is_some() {
+            lambda
+                .get_function_configuration()
+                .function_name(&name)
+                .send()
+                .await
+                .map_err(aws_sdk_lambda::Error::from)
+                .with_context(|| format!("reading the configuration of {name}"))?
+                .environment
+                .and_then(|e| e.variables)
+                .unwrap_or_default()
+                .into_iter()
+                .collect()
+        } else {
+            expected.clone()
+        };
+        let variables: std::collections::BTreeSet<&String> =
+            environment.keys().chain(expected.keys()).collect();
+        let differs_from_template = variables
+            .into_iter()
+            .filter(|v| environment.get(*v) != expected.get(*v))
+            .map(|v| Difference {
+                variable: v.clone(),
+                deployed: environment.get(v).cloned(),
+                template: expected.get(v).cloned(),
+            })
+            .collect();
+        configs.push(FunctionConfig {
+            function: function.to_string(),
+            effective: effective(function, &environment),
+            name,
+            environment,
+            differs_from_template,
+        });
+    }
+    if args.json {
+        print_json(&configs)?;
+    } else {
+        for c in &configs {
+            println!("{} ({})", c.function, c.name);
+            match &c.effective {
+                Ok(text) => println!("{text}"),
+                Err(e) => println!("  would not start: {e}"),
+            }
+            for d in &c.differs_from_template {
+                println!(
+                    "  differs from the template: {} = {} (template: {})",
+                    d.variable,
+                    d.deployed.as_deref().unwrap_or("unset"),
+                    d.template.as_deref().unwrap_or("unset")
+                );
+            }
+            println!();
+        }
+    }
+    Ok(if configs.iter().all(|c| c.effective.is_ok()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Without a stack: what each function would run with in this process's environment
+/// (how a function's own environment is checked before a deploy).
+fn process_config(json: bool) -> Result<ExitCode> {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let configs: Vec<(&str, std::result::Result<String, String>)> = FUNCTIONS
+        .iter()
+        .map(|(function, _)| (*function, effective(function, &env)))
+        .collect();
+    if json {
+        print_json(&configs)?;
+    } else {
+        for (function, config) in &configs {
+            match config {
+                Ok(text) => println!("{function}:\n{text}\n"),
+                Err(e) => println!("{function}: {e}\n"),
+            }
+        }
+    }
+    let failed: Vec<&str> = configs
+        .iter()
+        .filter(|(_, c)| c.is_err())
+        .map(|(f, _)| *f)
+        .collect();
+    if !failed.is_empty() {
+        bail!("not configured: {}", failed.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `nba-props check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    /// Game date checked (default: yesterday in New York).
+    #[arg(long)]
+    date: Option<NaiveDate>,
+    /// Also check this many days before it.
+    #[arg(long)]
+    lookback: Option<u32>,
+    /// Report only: reset no breaker.
+    #[arg(long)]
+    no_auto_reset: bool,
+    /// Report only: write nothing, publish nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl CheckArgs {
+    /// The checker's input, as the schedule or a manual invoke would send it.
+    fn input(&self) -> serde_json::Value {
+        let mut input = serde_json::json!({
+            "auto_reset_circuit_breakers": !self.no_auto_reset,
+            "dry_run": self.dry_run,
+        });
+        if let Some(d) = self.date {
+            input["game_date"] = d.to_string().into();
+        }
+        if let Some(n) = self.lookback {
+            input["lookback_days"] = n.into();
+        }
+        input
+    }
+}
+
+/// Runs `nba-props check`: invokes the deployed checker with the flags as its input,
+/// or runs the same check against a local stack, and prints its report.
+pub async fn check(args: CheckArgs) -> Result<ExitCode> {
+    let (sdk, stack) = args.stack.connect().await?;
+    let input = args.input();
+    let report: CompletenessReport = if args.stack.stack.is_some() {
+        let name = stack.get("CompletenessCheckerFunction")?;
+        let out = aws_sdk_lambda::Client::new(&sdk)
+            .invoke()
+            .function_name(name)
+            .payload(aws_smithy_types::Blob::new(serde_json::to_vec(&input)?))
+            .send()
+            .await
+            .map_err(aws_sdk_lambda::Error::from)
+            .with_context(|| format!("invoking {name}"))?;
+        let payload = out.payload.map(|p| p.into_inner()).unwrap_or_default();
+        if let Some(error) = out.function_error {
+            bail!(
+                "{name} failed ({error}): {}",
+                String::from_utf8_lossy(&payload)
+            );
+        }
+        serde_json::from_slice(&payload).with_context(|| format!("reading {name}'s report"))?
+    } else {
+        let ddb = dynamodb::client(&sdk, None);
+        let checker = CompletenessChecker {
+            games: GameDataTable::new(ddb.clone(), stack.get("GameDataTable")?),
+            breakers: BreakerTable::new(ddb, stack.get("BreakersTable")?),
+            queues: Queues::new(
+                aws_sdk_sqs::Client::new(&sdk),
+                Some(stack.get("ProcessorQueue")?.to_string()),
+                None,
+            ),
+            events: EventBus::new(
+                aws_sdk_eventbridge::Client::new(&sdk),
+                stack.get("PipelineEventBus")?,
+            ),
+            metrics_namespace: nba_props::config::DEFAULT_METRICS_NAMESPACE.to_string(),
+        };
+        checker.check_input(&input, Utc::now()).await?
+    };
+    if args.json {
+        print_json(&report)?;
+    } else {
+        println!("{}", report.summary());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use aws_config::SdkConfig;
 
 use crate::local_aws::repo_root;
-use crate::template::Template;
+use crate::template::{Physical, Resolver, Template};
 
 /// Physical names (table names, queue URLs, ...) by logical id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,10 +73,55 @@ impl StackResources {
                 .ok_or_else(|| anyhow!("no URL for queue {id}"))?;
             physical.insert(id.to_string(), url);
         }
+        // Event buses and functions by the names the template gives them.
+        let resolver = Resolver::new(&template, stack, BTreeMap::new());
+        for (kind, name) in [
+            ("AWS::Events::EventBus", "Name"),
+            ("AWS::Serverless::Function", "FunctionName"),
+        ] {
+            for id in template.ids_of(kind) {
+                if let Some(v) = template.resources[id].properties.get(name) {
+                    physical.insert(id.to_string(), resolver.resolve(v)?);
+                }
+            }
+        }
         Ok(Self {
             stack: stack.to_string(),
             physical,
         })
+    }
+
+    /// The environment the template gives a function in this stack, its parameters at
+    /// their defaults (what the function runs with unless a deployment overrode them).
+    pub fn template_environment(
+        &self,
+        template: &Template,
+        function: &str,
+    ) -> Result<BTreeMap<String, String>> {
+        let physical = self
+            .physical
+            .iter()
+            .filter_map(|(id, name)| {
+                let kind = template.resources.get(id)?.kind.as_str();
+                let entry = match kind {
+                    "AWS::DynamoDB::Table" => Physical::Table {
+                        name: name.clone(),
+                        arn: String::new(),
+                    },
+                    "AWS::SQS::Queue" => Physical::Queue {
+                        name: name.rsplit('/').next().unwrap_or(name).to_string(),
+                        url: name.clone(),
+                        arn: String::new(),
+                    },
+                    _ => Physical::Named {
+                        name: name.clone(),
+                        arn: String::new(),
+                    },
+                };
+                Some((id.clone(), entry))
+            })
+            .collect();
+        Resolver::new(template, &self.stack, physical).function_environment(function)
     }
 
     /// The physical name of a logical id.

@@ -352,3 +352,84 @@ async fn dead_letters_are_listed_with_their_reason_and_left_in_place() -> Result
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_and_check_run_against_the_local_stack() -> Result<()> {
+    let local = LocalAws::start().await?;
+    let stack =
+        LocalStack::provision(&local.endpoints, &unique_stack_name("operator-check")).await?;
+
+    // WHEN each function's configuration is read
+    let configs = json(&nba_props(&local, &stack.name, &["config", "--json"]));
+    // THEN all three start, on this stack's tables, as the template says
+    let configs = configs.as_array().unwrap();
+    assert_eq!(configs.len(), 3);
+    for c in configs {
+        assert!(c["effective"]["Ok"].is_string(), "{c}");
+        assert_eq!(c["differs_from_template"], serde_json::json!([]), "{c}");
+    }
+    let writer = configs
+        .iter()
+        .find(|c| c["function"] == "prediction-writer")
+        .unwrap();
+    assert_eq!(
+        writer["environment"]["PREDICTIONS_TABLE"],
+        stack.table("PredictionsTable")?
+    );
+    assert_eq!(
+        writer["environment"]["CIRCUIT_BREAKER_ENTITY_LOCKOUT_HOURS"],
+        "24"
+    );
+
+    // GIVEN a real fixture date's schedule stored, and none of its box scores
+    let days = nba_props_cli::dataset::Dataset::fixtures()?.days()?;
+    let day = days
+        .iter()
+        .find(|d| d.date.to_string() == "2025-11-04")
+        .unwrap();
+    let processor = stack.processor().await?;
+    stack
+        .drain_after(
+            &processor,
+            &[
+                nba_props::domain::processor_message::ProcessorMessage::Schedule(
+                    day.schedule.clone(),
+                )
+                .to_body(),
+            ],
+        )
+        .await?;
+
+    // WHEN the check runs on that date, as a dry run
+    let report = json(&nba_props(
+        &local,
+        &stack.name,
+        &["check", "--date", "2025-11-04", "--dry-run", "--json"],
+    ));
+    // THEN every game of the date is reported missing
+    assert_eq!(report["game_date"], "2025-11-04");
+    assert_eq!(report["games_expected"], day.schedule.games.len());
+    assert_eq!(
+        report["missing_games"].as_array().unwrap().len(),
+        day.schedule.games.len()
+    );
+    assert_eq!(report["dry_run"], true);
+    // AND a real run asks for their backfill
+    let report = json(&nba_props(
+        &local,
+        &stack.name,
+        &["check", "--date", "2025-11-04", "--no-auto-reset", "--json"],
+    ));
+    assert_eq!(report["backfill_requested"], day.schedule.games.len());
+    assert_eq!(report["auto_reset_circuit_breakers"], false);
+
+    // AND without a stack and an empty environment, config says what is missing and
+    // exits 1
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nba-props"))
+        .arg("config")
+        .env_clear()
+        .output()?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not configured"));
+    Ok(())
+}
