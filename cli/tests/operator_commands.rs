@@ -18,6 +18,15 @@ use nba_props_cli::local_aws::LocalAws;
 use nba_props_cli::provision::{LocalStack, unique_stack_name};
 use serde_json::Value;
 
+/// The one-item-per-key check of the fixture slate.
+const DUPLICATES_CHECK: &[&str] = &[
+    "predictions",
+    "--date",
+    "2025-11-05",
+    "--duplicates",
+    "--json",
+];
+
 /// Runs `nba-props ARGS --local-stack STACK` with the local endpoints; prints its time.
 fn nba_props(local: &LocalAws, stack: &str, args: &[&str]) -> Output {
     let started = Instant::now();
@@ -229,17 +238,7 @@ async fn breakers_and_predictions_read_back_what_the_stack_holds() -> Result<()>
     assert_eq!(listed.as_array().unwrap().len(), 3);
     assert!(listed.as_array().unwrap().iter().any(|p| p["line"] == 18.5));
     // AND the contract holds
-    let ok = json(&nba_props(
-        &local,
-        &stack.name,
-        &[
-            "predictions",
-            "--date",
-            "2025-11-05",
-            "--duplicates",
-            "--json",
-        ],
-    ));
+    let ok = json(&nba_props(&local, &stack.name, DUPLICATES_CHECK));
     assert_eq!(ok["duplicates"], serde_json::json!([]));
 
     // WHEN a second item for one key is written under another sort key (as the system we
@@ -260,17 +259,7 @@ async fn breakers_and_predictions_read_back_what_the_stack_holds() -> Result<()>
         .send()
         .await?;
     // THEN the check names it and exits 1
-    let broken = nba_props(
-        &local,
-        &stack.name,
-        &[
-            "predictions",
-            "--date",
-            "2025-11-05",
-            "--duplicates",
-            "--json",
-        ],
-    );
+    let broken = nba_props(&local, &stack.name, DUPLICATES_CHECK);
     assert_eq!(broken.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&broken.stdout)?;
     assert_eq!(report["duplicates"][0]["player_lookup"], first.as_str());

@@ -20,13 +20,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 
 use super::{get_decoded, keys, s};
 
-/// An item as the SDK returns it.
-type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 use crate::model::Prediction;
 use crate::ports::{PredictionStore, StoreError, WriteOutcome};
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::query::QueryError;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 /// Index of the predictions table by game date (declared in `infra/template.yaml`).
 pub const BY_GAME_DATE_INDEX: &str = "by-game-date";
@@ -128,26 +124,24 @@ impl PredictionTable {
         &self,
         game_date: chrono::NaiveDate,
     ) -> Result<Vec<Prediction>, StoreError> {
-        let pages: Vec<_> = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(BY_GAME_DATE_INDEX)
             .key_condition_expression("game_date = :d")
-            .expression_attribute_values(":d", s(game_date.to_string()))
+            .expression_attribute_values(":d", s(game_date.to_string()));
+        self.all(query).await
+    }
+
+    /// Every page of a Query, decoded.
+    async fn all(&self, query: QueryFluentBuilder) -> Result<Vec<Prediction>, StoreError> {
+        let items: Vec<_> = query
             .into_paginator()
             .items()
             .send()
             .collect::<Vec<_>>()
             .await;
-        self.decoded(pages)
-    }
-
-    /// Decodes the items a paginated Query returned.
-    fn decoded(
-        &self,
-        items: Vec<Result<Item, SdkError<QueryError, HttpResponse>>>,
-    ) -> Result<Vec<Prediction>, StoreError> {
         items
             .into_iter()
             .map(|item| {
@@ -162,19 +156,14 @@ impl PredictionTable {
 
     /// Every prediction of one player, oldest game first (one partition).
     pub async fn for_player(&self, player_lookup: &str) -> Result<Vec<Prediction>, StoreError> {
-        let pages: Vec<_> = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("#p = :p")
             .expression_attribute_names("#p", keys::PLAYER_LOOKUP)
-            .expression_attribute_values(":p", s(player_lookup))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Vec<_>>()
-            .await;
-        self.decoded(pages)
+            .expression_attribute_values(":p", s(player_lookup));
+        self.all(query).await
     }
 
     /// Reads one stored prediction (strongly consistent).
