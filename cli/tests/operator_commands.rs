@@ -339,6 +339,26 @@ async fn dead_letters_are_listed_with_their_reason_and_left_in_place() -> Result
             "EventBridge could not deliver it: SDK_CLIENT_ERROR queue does not exist"
         );
     }
+
+    // WHEN the processor's dead letters are redriven
+    let (dlq, source) = (
+        stack.queue_url("ProcessorDeadLetterQueue")?,
+        stack.queue_url("ProcessorQueue")?,
+    );
+    let moved = json(&nba_props(
+        &local,
+        &stack.name,
+        &["dlq", "redrive", "--from", &dlq, "--to", &source, "--json"],
+    ));
+    // THEN the work item is back on its queue, and only the ingest event is left
+    assert_eq!(moved["moved"], 1);
+    assert_eq!(
+        nba_props_cli::event_source::take_all(&sqs, &source).await?,
+        [work.to_string()]
+    );
+    let left = json(&nba_props(&local, &stack.name, &["dlq", "--json"]));
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    assert_eq!(left[0]["queue"], "IngestDeadLetterQueue");
     Ok(())
 }
 
