@@ -38,10 +38,8 @@ use nba_props::adapters::dynamodb::CapacityUnits;
 use crate::bill::{Bill, US_EAST_1};
 use crate::dataset::{Dataset, LateGame, late_game};
 use crate::event_source::DrainStats;
-use crate::local_aws::repo_root;
 use crate::nba_data::{GameDay, PropConversion};
 use crate::provision::LocalStack;
-use crate::template::Template;
 
 /// The events/ example for the writer (its body is a real request).
 pub const WRITER_EVENT: &str = "events/prediction-writer/sqs-prediction-requests.json";
@@ -461,7 +459,8 @@ pub async fn run(
         None => None,
     };
 
-    let template = Template::load(&repo_root().join("infra/template.yaml"))?;
+    // The template the stack was provisioned from, already parsed.
+    let template = &stack.template;
     let mut memory_mb = BTreeMap::new();
     for (function, binary) in [
         ("processor", "processor"),
