@@ -6,13 +6,15 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::Result;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use nba_props::adapters::dynamodb::BreakerTable;
 use nba_props::adapters::eventbridge::EventBus;
 use nba_props::domain::breaker::BREAKER_TRIPPED;
 use nba_props::domain::processor::Processor;
 use nba_props::handlers::processor::handle_batch;
-use nba_props::model::{BreakerKey, BreakerSettings, BreakerState, ProcessorName, WorkItem};
+use nba_props::model::{
+    BreakerKey, BreakerSettings, BreakerState, ProcessorName, TrippedBreaker, WorkItem,
+};
 use nba_props::ports::{
     BreakerResets, BreakerStore, EventPublisher, FailureOutcome, ResetOutcome, StoreError,
 };
@@ -264,6 +266,25 @@ impl BreakerStore for NoBatchReads {
     }
     async fn clear_attempts(&self, key: &BreakerKey) -> Result<(), StoreError> {
         self.0.clear_attempts(key).await
+    }
+}
+
+impl BreakerResets for NoBatchReads {
+    async fn tripped_on(&self, date: NaiveDate) -> Result<Vec<TrippedBreaker>, StoreError> {
+        self.0.tripped_on(date).await
+    }
+    async fn tripped_all(&self) -> Result<Vec<TrippedBreaker>, StoreError> {
+        self.0.tripped_all().await
+    }
+    async fn reset(
+        &self,
+        breaker: &TrippedBreaker,
+        now: DateTime<Utc>,
+    ) -> Result<ResetOutcome, StoreError> {
+        self.0.reset(breaker, now).await
+    }
+    async fn finish_reset(&self, breaker: &TrippedBreaker) -> Result<(), StoreError> {
+        self.0.finish_reset(breaker).await
     }
 }
 

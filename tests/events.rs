@@ -90,9 +90,12 @@ fn checker_events_are_inputs_the_checker_accepts() {
         let input: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
                 .unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
-        let request =
-            nba_props::domain::completeness::CheckRequest::from_input(&input, chrono::Utc::now())
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let request = nba_props::domain::completeness::CheckRequest::from_input(
+            &input,
+            chrono::Utc::now(),
+            nba_props::config::DEFAULT_LOOKBACK_DAYS,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
         // Every example is about the committed 2024-25 week, so the local replay and the
         // runtime-API test have data to check.
         assert_eq!(request.game_date.to_string(), "2024-11-06", "{name}");
@@ -107,4 +110,27 @@ fn checker_events_are_inputs_the_checker_accepts() {
             "scheduled-morning-check.json"
         ]
     );
+}
+
+#[test]
+fn backfill_events_carry_valid_backfill_requests_of_the_committed_week() {
+    let events = sqs_events("backfill");
+    assert!(!events.is_empty());
+    let week = nba_props_cli::dataset::week_2024_25().expect("the committed week");
+    for (name, event) in events {
+        for r in event.records {
+            let request = nba_props::domain::backfill::BackfillRequest::parse(
+                r.body.as_deref().unwrap_or_default(),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            // A real game of the week, so a local invoke against the stand-in source
+            // fetches a real box score.
+            let game = week
+                .iter()
+                .flat_map(|d| &d.schedule.games)
+                .find(|g| g.game_id == request.game_id)
+                .unwrap_or_else(|| panic!("{name}: {} is not in the week", request.game_id));
+            assert_eq!((&game.home, &game.away), (&request.home, &request.away));
+        }
+    }
 }

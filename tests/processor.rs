@@ -510,7 +510,9 @@ async fn malformed_ingest_messages_fail_alone_and_reach_the_dead_letter_queue() 
 
     // THEN every valid box score was stored once and every bad message is dead-lettered
     assert_eq!(tally.box_scores_stored, valid.len() as u64);
-    let games = nba_props::ports::GameDataStore::games_on(&p.games, day.date).await?;
+    let games = nba_props::ports::GameDataStore::schedule_on(&p.games, day.date)
+        .await?
+        .games;
     assert!(games.iter().all(|g| g.complete), "{games:?}");
     let sqs = stack.sqs().await;
     let dlq = stack.queue_url("ProcessorDeadLetterQueue")?;

@@ -399,12 +399,29 @@ fn the_completeness_check_is_scheduled_at_six_in_new_york_with_retries_and_a_dlq
     let input = serde_json::to_string(&input)
         .unwrap()
         .replace("<aws.scheduler.scheduled-time>", "2025-11-05T11:00:00Z");
+    // The deployed look-back is the parameter's default, passed to the function.
+    let lookback: u32 = t.parameters["CompletenessLookbackDays"]
+        .parse()
+        .expect("CompletenessLookbackDays default");
+    assert_eq!(lookback, nba_props::config::DEFAULT_LOOKBACK_DAYS);
+    assert_eq!(
+        references(
+            &t.resources[checker].properties["Environment"]["Variables"]["COMPLETENESS_LOOKBACK_DAYS"]
+        ),
+        vec!["CompletenessLookbackDays".to_string()]
+    );
     let request = nba_props::domain::completeness::CheckRequest::from_input(
         &serde_json::from_str(&input).unwrap(),
         chrono::Utc::now(),
+        lookback,
     )
     .unwrap();
     assert_eq!(request.game_date.to_string(), "2025-11-04");
+    assert_eq!(
+        request.checked_dates().len(),
+        8,
+        "yesterday and the week before"
+    );
 
     let dlq = references(&s["DeadLetterConfig"]["Arn"]);
     assert_eq!(dlq.len(), 1);
@@ -467,28 +484,45 @@ fn actions(statement: &Value) -> Vec<&str> {
 }
 
 #[test]
-fn functions_publish_pipeline_events_only_never_ingest_events() {
+fn functions_publish_pipeline_events_only_and_the_backfill_box_scores_only() {
     let t = template();
     let mut publishers = 0;
     for f in functions(&t) {
         let role = nba_props_cli::template::referenced_id(&t.resources[&f].properties["Role"])
             .unwrap()
             .expect("role");
+        let backfill = f == t.function_for_binary("backfill").unwrap();
         for st in statements(&t, &role) {
             if !actions(st).contains(&"events:PutEvents") {
                 continue;
             }
             publishers += 1;
-            assert_eq!(
-                st["Condition"]["StringEquals"]["events:source"].as_str(),
-                Some(nba_props::adapters::eventbridge::PIPELINE_SOURCE),
-                "{role}: PutEvents without the pipeline's events:source condition"
-            );
+            let condition = &st["Condition"]["StringEquals"];
+            if backfill {
+                // The backfill publishes what it fetched as the ingest would, and
+                // nothing else: a box score, from the ingest source.
+                assert_eq!(
+                    condition["events:source"].as_str(),
+                    Some(nba_props::domain::processor_message::INGEST_SOURCE),
+                    "{role}"
+                );
+                assert_eq!(
+                    condition["events:detail-type"].as_str(),
+                    Some(nba_props::domain::processor_message::BOX_SCORE_DETAIL_TYPE),
+                    "{role}: ingest events other than box scores"
+                );
+            } else {
+                assert_eq!(
+                    condition["events:source"].as_str(),
+                    Some(nba_props::adapters::eventbridge::PIPELINE_SOURCE),
+                    "{role}: PutEvents without the pipeline's events:source condition"
+                );
+            }
         }
     }
     assert_eq!(
-        publishers, 2,
-        "the processor and the checker publish; the writer does not"
+        publishers, 3,
+        "the processor, the checker and the backfill publish; the writer does not"
     );
     assert_ne!(
         nba_props::adapters::eventbridge::PIPELINE_SOURCE,
@@ -722,6 +756,7 @@ fn every_dead_letter_queue_is_found_and_watched() {
     assert_eq!(
         dlqs,
         [
+            "BackfillDeadLetterQueue",
             "CompletenessCheckDeadLetterQueue",
             "IngestDeadLetterQueue",
             "PredictionDeadLetterQueue",
@@ -735,4 +770,46 @@ fn every_dead_letter_queue_is_found_and_watched() {
             .any(|a| references(&t.resources[a].properties["Dimensions"]).contains(dlq));
         assert!(watched, "no alarm on {dlq}");
     }
+}
+
+/// The alarms on the morning check's findings watch metrics the checker emits, in the
+/// namespace and with the dimension it emits them with.
+#[test]
+fn the_morning_checks_findings_are_alarmed_from_its_own_metrics() {
+    let t = template();
+    let namespace = t.function_globals["Environment"]["Variables"]["METRICS_NAMESPACE"]
+        .as_str()
+        .expect("the functions' metrics namespace");
+    let report: nba_props::domain::completeness::CompletenessReport =
+        serde_json::from_value(serde_json::json!({
+            "game_date": "2024-11-07", "games_expected": 3, "games_complete": 2,
+            "missing_games": ["0022400180"], "circuit_breakers_reset": 0,
+            "backfill_requested": 1, "backfill_given_up": [], "breakers_ready": 0,
+            "breakers_still_tripped": 4, "dates_without_schedule": [],
+            "games_missing_over_a_day": 1, "work_reenqueued": 0,
+            "auto_reset_circuit_breakers": true, "dry_run": false,
+            "checked_at": "2024-11-08T11:00:00.000000Z", "dates": []
+        }))
+        .expect("a report");
+    let emitted = report.metrics(namespace).to_emf(0);
+    let mut watched = Vec::new();
+    for id in t.ids_of("AWS::CloudWatch::Alarm") {
+        let p = &t.resources[id].properties;
+        if p["Namespace"].as_str() != Some(namespace) {
+            continue;
+        }
+        let metric = p["MetricName"].as_str().expect("metric");
+        assert!(
+            emitted.get(metric).is_some_and(|v| v.as_u64() > Some(0)),
+            "{id} watches {metric}, which the checker does not emit"
+        );
+        assert_eq!(
+            p["Dimensions"][0]["Value"].as_str(),
+            emitted["Function"].as_str(),
+            "{id}"
+        );
+        watched.push(metric.to_string());
+    }
+    watched.sort();
+    assert_eq!(watched, ["BreakersStillTripped", "GamesMissingOverADay"]);
 }

@@ -52,8 +52,6 @@ pub const US_EAST_1: Prices = Prices {
     lambda_arm64_gb_second: 0.000_013_333_4,
 };
 
-/// Queues a Lambda event source polls (the processor's and the writer's).
-pub const POLLED_QUEUES: u64 = 2;
 /// Receives an idle SQS event source sends per queue and day, an assumption stated
 /// rather than measured: about five pollers long-polling 20 s each (3 a minute).
 pub const IDLE_RECEIVES_PER_QUEUE_DAY: u64 = 5 * 3 * 24 * 60;
@@ -91,6 +89,7 @@ impl Bill {
     pub fn estimate(
         figures: &RequestFigures,
         memory_mb: &BTreeMap<String, u64>,
+        polled_queues: u64,
         prices: Prices,
     ) -> Self {
         let mut lines = Vec::new();
@@ -126,7 +125,7 @@ impl Bill {
         );
         line(
             "SQS idle polling (assumed)".into(),
-            (POLLED_QUEUES * IDLE_RECEIVES_PER_QUEUE_DAY * figures.calendar_days as u64) as f64,
+            (polled_queues * IDLE_RECEIVES_PER_QUEUE_DAY * figures.calendar_days as u64) as f64,
             "requests",
             prices.sqs_requests_per_million / 1e6,
         );
@@ -192,7 +191,7 @@ mod tests {
             ..RequestFigures::default()
         };
         let memory = BTreeMap::from([("processor".to_string(), 512)]);
-        let bill = Bill::estimate(&figures, &memory, US_EAST_1);
+        let bill = Bill::estimate(&figures, &memory, 2, US_EAST_1);
         let usd = |item: &str| {
             bill.lines
                 .iter()

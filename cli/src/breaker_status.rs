@@ -117,6 +117,7 @@ pub async fn show(
                 state,
                 trip_count: 0,
                 pending_work: Vec::new(),
+                expires_at: None,
             },
             now,
         )),

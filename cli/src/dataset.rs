@@ -394,14 +394,10 @@ impl LateGame {
         &days[..end]
     }
 
-    /// The completeness check of the morning before `next`, looking back to the late
-    /// game's date: the window that covers both the game and the breakers it trips.
+    /// The scheduler's input of the 06:00 check on the morning of `next`: it checks
+    /// the day before and the week before that, so the late game is in its window.
     pub fn morning_check_input(&self) -> serde_json::Value {
-        let game_date = self.next - chrono::Duration::days(1);
-        serde_json::json!({
-            "game_date": game_date,
-            "lookback_days": (game_date - self.game_date).num_days(),
-        })
+        nba_props::domain::completeness::scheduler_input(self.next)
     }
 
     /// Its box score (the one held back), if the days have it.

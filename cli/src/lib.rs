@@ -5,6 +5,7 @@
 //! completeness check). Used by the `nba-props` binary, the integration tests and the benches.
 
 pub mod bill;
+pub mod box_score_source;
 pub mod breaker_status;
 pub mod dataset;
 pub mod dlq;

@@ -6,17 +6,19 @@ use std::collections::BTreeSet;
 
 use crate::nba_data::GameDay;
 use anyhow::{Result, anyhow};
+use nba_props::adapters::box_score_http::HttpBoxScoreSource;
 use nba_props::adapters::dynamodb::{
     self, BreakerTable, FeatureTable, GameDataTable, PredictionTable, RequestCounter,
 };
 use nba_props::adapters::eventbridge::EventBus;
 use nba_props::adapters::sqs::Queues;
-use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
+use nba_props::config::{BackfillConfig, CheckerConfig, ProcessorConfig, WriterConfig};
+use nba_props::domain::backfill::{BackfillSettings, BackfillTally, Backfiller};
 use nba_props::domain::completeness::CompletenessChecker;
 use nba_props::domain::prediction_writer::{PredictionWriter, WriterTally};
 use nba_props::domain::processor::{Processor, ProcessorTally};
 use nba_props::domain::processor_message::ProcessorMessage;
-use nba_props::handlers::{prediction_writer, processor};
+use nba_props::handlers::{backfill, prediction_writer, processor};
 use nba_props::model::BoxScore;
 
 use crate::event_source::{DrainStats, SqsEventSource, send_bodies};
@@ -60,6 +62,22 @@ pub struct LocalProcessor {
     pub games: GameDataTable,
 }
 
+/// The backfill as deployed, over the local stack.
+pub type LocalBackfillHandler = Backfiller<GameDataTable, HttpBoxScoreSource, EventBus>;
+
+/// The backfill wired to a local stack and a box-score source, with its parts exposed.
+#[derive(Debug, Clone)]
+pub struct LocalBackfill {
+    /// The handler.
+    pub backfill: LocalBackfillHandler,
+    /// Its configuration: the template's environment, the source's URL set.
+    pub config: BackfillConfig,
+    /// DynamoDB requests the backfill sent.
+    pub requests: RequestCounter,
+    /// Game data table without the counter (the ledger), for checks.
+    pub ledger: GameDataTable,
+}
+
 /// The completeness checker as deployed, over the local stack.
 pub type LocalCheckerHandler = CompletenessChecker<GameDataTable, BreakerTable, Queues, EventBus>;
 
@@ -92,6 +110,7 @@ impl LocalStack {
             ),
             events: EventBus::new(self.eventbridge().await, &config.event_bus_name),
             metrics_namespace: config.metrics_namespace.clone(),
+            lookback_days: config.lookback_days,
         };
         Ok(LocalChecker {
             checker,
@@ -142,6 +161,73 @@ impl LocalStack {
     /// The processor as deployed by the template.
     pub async fn processor(&self) -> Result<LocalProcessor> {
         self.processor_with(&[]).await
+    }
+
+    /// The backfill as deployed by the template, fetching from `source_url` (a
+    /// stand-in's), with other configuration overrides on top, as deployment
+    /// parameters would set them.
+    pub async fn backfill_with(
+        &self,
+        source_url: &str,
+        overrides: &[(&str, &str)],
+    ) -> Result<LocalBackfill> {
+        let mut env = self.function_env("backfill")?;
+        env.insert(
+            nba_props::config::vars::BOX_SCORE_SOURCE_URL.into(),
+            source_url.into(),
+        );
+        for (k, v) in overrides {
+            env.insert((*k).to_string(), (*v).to_string());
+        }
+        let config = BackfillConfig::from_source(&env)?;
+        let sdk = self.endpoints.dynamodb_config().await;
+        let requests = RequestCounter::default();
+        let backfill = Backfiller {
+            ledger: GameDataTable::new(
+                dynamodb::client(&sdk, Some(requests.clone())),
+                &config.game_data_table,
+            ),
+            source: HttpBoxScoreSource::new(
+                &config.box_score_source_url,
+                std::time::Duration::from_secs(u64::from(config.source_timeout_seconds)),
+            )
+            .map_err(|e| anyhow!(e))?,
+            events: EventBus::new(self.eventbridge().await, &config.event_bus_name)
+                .with_source(nba_props::domain::processor_message::INGEST_SOURCE),
+            settings: BackfillSettings {
+                cooldown_minutes: config.cooldown_minutes,
+                max_attempts: config.max_attempts,
+            },
+            metrics_namespace: config.metrics_namespace.clone(),
+        };
+        Ok(LocalBackfill {
+            backfill,
+            ledger: GameDataTable::new(dynamodb::client(&sdk, None), &config.game_data_table),
+            config,
+            requests,
+        })
+    }
+
+    /// Lets the backfill drain its queue through the template's event source at `now`
+    /// (the clock its cooldown is judged by), and adds up what it did.
+    pub async fn drain_backfill_at(
+        &self,
+        b: &LocalBackfill,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(DrainStats, BackfillTally)> {
+        let source = self.sqs_event_source("backfill").await?;
+        let tally = std::cell::RefCell::new(BackfillTally::default());
+        let stats = source
+            .drain(u64::MAX, |event| {
+                let (handler, tally) = (&b.backfill, &tally);
+                async move {
+                    let (response, t) = backfill::handle_batch(handler, event, now).await;
+                    *tally.borrow_mut() += t;
+                    response
+                }
+            })
+            .await?;
+        Ok((stats, tally.into_inner()))
     }
 
     /// Lets the prediction writer drain its queue through the template's event source,

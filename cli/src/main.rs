@@ -70,6 +70,20 @@ enum Command {
     /// Start the local servers, print the variables that point the SDK at them, and
     /// keep them running until Ctrl-C.
     LocalAws,
+    /// Serve the data's box scores as NBA stats `boxscoretraditionalv3` JSON on
+    /// 127.0.0.1 until Ctrl-C: the stand-in source the backfill fetches from locally
+    /// (`BOX_SCORE_SOURCE_URL=http://127.0.0.1:PORT`).
+    BoxScoreSource {
+        /// The `shared/data/nba` folder (default: the committed fixtures).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Port (0: any free one, printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// How every game is answered.
+        #[arg(long, value_enum, default_value = "final")]
+        answer: nba_props_cli::box_score_source::Answer,
+    },
     /// Each function's configuration in a stack: its environment (from Lambda for a
     /// deployed stack), what it runs with, and where it differs from the template's
     /// defaults. Without a stack: what each would run with in this process's environment.
@@ -103,6 +117,18 @@ enum Command {
         #[arg(long, default_value = "2025-11-01")]
         lines_from: NaiveDate,
     },
+}
+
+/// The 2025-26 data of a `shared/data/nba` folder, or the committed fixtures.
+fn dataset_2025_26(data: Option<PathBuf>) -> Result<Dataset> {
+    match data {
+        Some(dir) if !dir.join("season-2025-26").exists() => bail!(
+            "{} does not hold the shared NBA data (season-2025-26/ is missing)",
+            dir.display()
+        ),
+        Some(dir) => Dataset::full_2025_26(&dir),
+        None => Dataset::fixtures(),
+    }
 }
 
 #[tokio::main]
@@ -190,14 +216,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::PropNames { data, json } => {
-            let data = match data {
-                Some(dir) if !dir.join("season-2025-26").exists() => bail!(
-                    "{} does not hold the shared NBA data (season-2025-26/ is missing)",
-                    dir.display()
-                ),
-                Some(dir) => Dataset::full_2025_26(&dir)?,
-                None => Dataset::fixtures()?,
-            };
+            let data = dataset_2025_26(data)?;
             let report = nba_props_cli::prop_names::measure(&data)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -231,6 +250,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             eprintln!("local AWS is up; Ctrl-C stops it");
             tokio::signal::ctrl_c().await?;
+        }
+        Command::BoxScoreSource { data, port, answer } => {
+            let data = dataset_2025_26(data)?;
+            let days = data.days()?;
+            let games: usize = days.iter().map(|d| d.box_scores.len()).sum();
+            let source = nba_props_cli::box_score_source::StandInSource::start(
+                days.into_iter().flat_map(|d| d.box_scores),
+                port,
+                answer,
+            )
+            .await?;
+            println!("BOX_SCORE_SOURCE_URL={}", source.url());
+            eprintln!(
+                "serving {games} box scores of {} at {}/boxscoretraditionalv3?GameID=...; Ctrl-C stops it",
+                data.source.display(),
+                source.url()
+            );
+            source.run_until_ctrl_c().await?;
         }
         Command::Config(args) => return operator::config(args).await,
         Command::Check(args) => return operator::check(args).await,

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::America::New_York;
 use nba_props::model::{
     BoxScore, Market, PlayerLine, PlayerShots, PropLineRow, PropLineSnapshot, Schedule,
-    ScheduledGame, ShotChart, TeamTotals, ZoneShots, player_lookup,
+    ScheduleStatus, ScheduledGame, ShotChart, TeamTotals, ZoneShots, player_lookup,
 };
 use serde::Deserialize;
 
@@ -505,6 +505,7 @@ pub fn game_days(
             game_id: game_id.to_string(),
             home: home.team.clone(),
             away: away.team.clone(),
+            status: ScheduleStatus::Scheduled,
         });
         day.box_scores.push(box_score);
     }
@@ -649,6 +650,7 @@ mod tests {
                     game_id: "0022500150".into(),
                     home: "LAC".into(),
                     away: "PHX".into(),
+                    status: ScheduleStatus::Scheduled,
                 }],
             },
             box_scores: Vec::new(),

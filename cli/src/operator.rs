@@ -276,6 +276,7 @@ pub async fn breakers(args: BreakersArgs) -> Result<ExitCode> {
                 // A reset publishes nothing; the bus is not read.
                 events: EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), ""),
                 metrics_namespace: String::new(),
+                lookback_days: 0,
             };
             let report = breaker_status::reset(&checker, &key, now).await?;
             if args.json {
@@ -400,11 +401,12 @@ pub struct Difference {
     pub template: Option<String>,
 }
 
-/// The three functions, by binary and logical id.
-const FUNCTIONS: [(&str, &str); 3] = [
+/// The functions, by binary and logical id.
+const FUNCTIONS: [(&str, &str); 4] = [
     ("processor", "ProcessorFunction"),
     ("completeness-checker", "CompletenessCheckerFunction"),
     ("prediction-writer", "PredictionWriterFunction"),
+    ("backfill", "BackfillFunction"),
 ];
 
 /// Reads a function's configuration the way that function does.
@@ -412,10 +414,11 @@ fn effective(
     function: &str,
     env: &BTreeMap<String, String>,
 ) -> std::result::Result<String, String> {
-    use nba_props::config::{CheckerConfig, ProcessorConfig, WriterConfig};
+    use nba_props::config::{BackfillConfig, CheckerConfig, ProcessorConfig, WriterConfig};
     match function {
         "processor" => ProcessorConfig::from_source(env).map(|c| c.to_string()),
         "completeness-checker" => CheckerConfig::from_source(env).map(|c| c.to_string()),
+        "backfill" => BackfillConfig::from_source(env).map(|c| c.to_string()),
         _ => WriterConfig::from_source(env).map(|c| c.to_string()),
     }
     .map_err(|e| e.to_string())
@@ -602,6 +605,7 @@ pub async fn check(args: CheckArgs) -> Result<ExitCode> {
                 stack.get("PipelineEventBus")?,
             ),
             metrics_namespace: nba_props::config::DEFAULT_METRICS_NAMESPACE.to_string(),
+            lookback_days: nba_props::config::DEFAULT_LOOKBACK_DAYS,
         };
         checker.check_input(&input, Utc::now()).await?
     };

@@ -21,14 +21,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use chrono::{NaiveDate, TimeZone, Utc};
-use chrono_tz::America::New_York;
+use anyhow::Result;
+use chrono::{NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use nba_props::domain::backfill::BackfillTally;
+use nba_props::domain::completeness::{scheduler_input, six_am_new_york};
+use nba_props::domain::processor::ProcessorTally;
 use nba_props::domain::processor_message::ProcessorMessage;
 use nba_props::model::ids::split_entity_id;
 use nba_props::model::{
-    FeatureKey, LineSource, Market, PlayerGameFeatures, Prediction, Recommendation,
+    FeatureKey, LineSource, Market, PlayerGameFeatures, Prediction, Recommendation, Schedule,
 };
 use nba_props::ports::FeatureStore;
 use serde::Serialize;
@@ -36,6 +38,7 @@ use serde::Serialize;
 use nba_props::adapters::dynamodb::CapacityUnits;
 
 use crate::bill::{Bill, US_EAST_1};
+use crate::box_score_source::{Answer, StandInSource};
 use crate::dataset::{Dataset, LateGame, late_game};
 use crate::event_source::DrainStats;
 use crate::nba_data::{GameDay, PropConversion};
@@ -125,6 +128,18 @@ pub struct LateReport {
     pub players_locked_out: usize,
     /// Of those, players with their three predictions at the end.
     pub players_predicted: usize,
+    /// Fetches the backfill made (one per morning it was asked, at most one per
+    /// cooldown window).
+    pub backfill_fetches: u64,
+    /// HTTP requests the stand-in source received for the game.
+    pub backfill_http_requests: u64,
+    /// Breakers the processor reset as the box score was stored.
+    pub breakers_reset_on_arrival: u64,
+    /// Work items their reset enqueued again.
+    pub work_reenqueued_on_arrival: u64,
+    /// Seconds from the backfill's fetch to the processor queue drained: fetched over
+    /// HTTP, published, routed, stored, breakers reset, their work enqueued and run.
+    pub seconds_to_heal: f64,
     /// The morning summaries while it was missing and once it had arrived.
     pub summaries: Vec<String>,
 }
@@ -192,15 +207,6 @@ pub struct ReplayReport {
     pub features: Vec<PlayerGameFeatures>,
 }
 
-/// 06:00 in New York on `date`, as the scheduler stamps its invocation.
-fn six_am_new_york(date: NaiveDate) -> chrono::DateTime<Utc> {
-    New_York
-        .from_local_datetime(&date.and_hms_opt(6, 0, 0).expect("valid time"))
-        .single()
-        .expect("06:00 exists on every date in New York")
-        .with_timezone(&Utc)
-}
-
 /// Runs the replay on a provisioned stack.
 pub async fn run(
     stack: &LocalStack,
@@ -224,12 +230,24 @@ pub async fn run(
         None
     };
     // The late score arrives overnight before the morning after the date its absence
-    // trips breakers on, so that morning's check can reset them.
+    // trips breakers on; its arrival resets them (the morning check is the safety net).
     let arrival = late.as_ref().map(|l| l.next + chrono::Duration::days(1));
 
     let processor = stack.processor().await?;
     let checker = stack.completeness_checker().await?;
     let writer = stack.prediction_writer().await?;
+    // The box-score source the backfill fetches from: a real HTTP server on this
+    // machine, which does not have the late game until it arrives.
+    let source = StandInSource::start(
+        all_days.iter().flat_map(|d| d.box_scores.iter().cloned()),
+        0,
+        Answer::Final,
+    )
+    .await?;
+    if let Some(l) = &late {
+        source.answer(&l.game_id, Answer::NotFound);
+    }
+    let backfill = stack.backfill_with(&source.url(), &[]).await?;
 
     // Count from here: provisioning is not the pipeline's work.
     stack.moto_requests.reset();
@@ -255,6 +273,8 @@ pub async fn run(
     let mut reports = Vec::with_capacity(days.len());
     let mut summaries = Vec::new();
     let mut late_arrived = false;
+    let mut healed: Option<(ProcessorTally, f64)> = None;
+    let mut backfills = BackfillTally::default();
     let mut locked: BTreeSet<String> = BTreeSet::new();
     let mut previous: Option<&GameDay> = None;
     for day in &days {
@@ -275,12 +295,8 @@ pub async fn run(
             && !late_arrived
             && day.date >= arrival
         {
-            let box_score = all_days
-                .iter()
-                .flat_map(|d| &d.box_scores)
-                .find(|b| b.game_id == l.game_id)
-                .context("the late game has a box score")?;
-            stack.publish_box_score(box_score).await?;
+            // The source has the game now; the next backfill request fetches it.
+            source.answer(&l.game_id, Answer::Final);
             late_arrived = true;
         }
         let (d, t) = stack.drain_after(&processor, &overnight).await?;
@@ -288,7 +304,7 @@ pub async fn run(
         report.box_scores_stored += t.box_scores_stored;
 
         // 2. 06:00: the scheduler's input, as deployed.
-        let input = serde_json::json!({"scheduled_time": six_am_new_york(day.date)});
+        let input = scheduler_input(day.date);
         let check_started = Instant::now();
         let check = checker.checker.check_input(&input, Utc::now()).await?;
         count(
@@ -304,18 +320,41 @@ pub async fn run(
         if late.is_some() && (!check.missing_games.is_empty() || check.circuit_breakers_reset > 0) {
             summaries.push(check.summary());
         }
+        // The backfill answers the check's requests (the rule routes them to its
+        // queue); what it publishes reaches the processor by the ingest rule, which
+        // stores it and resets the breakers that waited for it.
+        let backfill_started = Instant::now();
+        let (d, b) = stack
+            .drain_backfill_at(&backfill, six_am_new_york(day.date))
+            .await?;
+        count("backfill", d);
+        backfills += b;
         let (d, t) = stack.drain_processor(&processor).await?;
         count("processor", d);
+        report.box_scores_stored += t.box_scores_stored;
         report.work_items += t.work_done;
         report.breakers_tripped += t.breakers_tripped;
+        if b.published > 0 && healed.is_none() {
+            healed = Some((t, backfill_started.elapsed().as_secs_f64()));
+        }
 
-        // 3. The day's schedule: fan-out, processors, composites.
-        let (d, t) = stack
-            .drain_after(
-                &processor,
-                &[ProcessorMessage::Schedule(day.schedule.clone()).to_body()],
-            )
-            .await?;
+        // 3. The day's schedule: fan-out, processors, composites. The schedule source
+        // also sends the off days since the last game day, as empty schedules: a date
+        // without one is a failed ingest to the morning check.
+        let mut schedules: Vec<String> = previous
+            .map(|p| p.date.succ_opt().expect("a next day"))
+            .into_iter()
+            .flat_map(|from| from.iter_days().take_while(|d| *d < day.date))
+            .map(|off_day| {
+                ProcessorMessage::Schedule(Schedule {
+                    game_date: off_day,
+                    games: Vec::new(),
+                })
+                .to_body()
+            })
+            .collect();
+        schedules.push(ProcessorMessage::Schedule(day.schedule.clone()).to_body());
+        let (d, t) = stack.drain_after(&processor, &schedules).await?;
         count("processor", d);
         report.work_items += t.work_done;
         report.breakers_tripped += t.breakers_tripped;
@@ -367,11 +406,13 @@ pub async fn run(
                 checker.requests.snapshot(),
             ),
             ("prediction-writer".to_string(), writer.requests.snapshot()),
+            ("backfill".to_string(), backfill.requests.snapshot()),
         ]),
         dynamodb_units: BTreeMap::from([
             ("processor".to_string(), processor.requests.units()),
             ("completeness-checker".to_string(), checker.requests.units()),
             ("prediction-writer".to_string(), writer.requests.units()),
+            ("backfill".to_string(), backfill.requests.units()),
         ]),
         sqs,
         eventbridge,
@@ -453,6 +494,11 @@ pub async fn run(
                 breakers_tripped_on: l.next,
                 players_locked_out: locked.len(),
                 players_predicted: predicted,
+                backfill_fetches: backfills.fetched,
+                backfill_http_requests: source.requests(&l.game_id),
+                breakers_reset_on_arrival: healed.map_or(0, |(t, _)| t.breakers_reset),
+                work_reenqueued_on_arrival: healed.map_or(0, |(t, _)| t.work_enqueued),
+                seconds_to_heal: healed.map_or(0.0, |(_, s)| s),
                 summaries,
             })
         }
@@ -466,11 +512,17 @@ pub async fn run(
         ("processor", "processor"),
         ("completeness-checker", "completeness-checker"),
         ("prediction-writer", "prediction-writer"),
+        ("backfill", "backfill"),
     ] {
         let id = template.function_for_binary(binary)?;
         memory_mb.insert(function.to_string(), template.function_memory_mb(id)?);
     }
-    let bill = Bill::estimate(&requests, &memory_mb, US_EAST_1);
+    // Queues a Lambda event source polls: the template's SQS events.
+    let mut polled_queues = 0;
+    for id in template.ids_of("AWS::Serverless::Function") {
+        polled_queues += template.sqs_event_sources(id)?.len() as u64;
+    }
+    let bill = Bill::estimate(&requests, &memory_mb, polled_queues, US_EAST_1);
     Ok(ReplayReport {
         source: data.source.display().to_string(),
         days: reports,
@@ -591,6 +643,16 @@ impl ReplayReport {
                 "late box score: {} of {} held back, arrived before the 06:00 check of {}",
                 l.game_id, l.game_date, l.arrived
             )?;
+            writeln!(
+                out,
+                "backfill: {} fetches over HTTP ({} requests to the source) until it was there",
+                l.backfill_fetches, l.backfill_http_requests
+            )?;
+            writeln!(
+                out,
+                "on arrival: {} breakers reset, {} work items re-enqueued and run, {:.1} s from the backfill's fetch to drained",
+                l.breakers_reset_on_arrival, l.work_reenqueued_on_arrival, l.seconds_to_heal
+            )?;
             for s in &l.summaries {
                 writeln!(out)?;
                 for line in s.lines() {
@@ -609,13 +671,14 @@ impl ReplayReport {
         writeln!(out)?;
         writeln!(
             out,
-            "requests per game day ({} days): DynamoDB {:.0} (processor {:.0}, checker {:.0}, writer {:.0}), \
+            "requests per game day ({} days): DynamoDB {:.0} (processor {:.0}, checker {:.0}, writer {:.0}, backfill {:.1}), \
              SQS {:.0}, EventBridge {:.1}; function invocations {:.0}",
             r.game_days,
             per_day(r.dynamodb.values().map(RequestFigures::total).sum()),
             per_day(r.dynamodb_of("processor")),
             per_day(r.dynamodb_of("completeness-checker")),
             per_day(r.dynamodb_of("prediction-writer")),
+            per_day(r.dynamodb_of("backfill")),
             per_day(RequestFigures::total(&r.sqs)),
             per_day(RequestFigures::total(&r.eventbridge)),
             per_day(RequestFigures::total(&r.invocations)),

@@ -370,9 +370,9 @@ async fn config_and_check_run_against_the_local_stack() -> Result<()> {
 
     // WHEN each function's configuration is read
     let configs = json(&nba_props(&local, &stack.name, &["config", "--json"]));
-    // THEN all three start, on this stack's tables, as the template says
+    // THEN all four start, on this stack's tables, as the template says
     let configs = configs.as_array().unwrap();
-    assert_eq!(configs.len(), 3);
+    assert_eq!(configs.len(), 4);
     for c in configs {
         assert!(c["effective"]["Ok"].is_string(), "{c}");
         assert_eq!(c["differs_from_template"], serde_json::json!([]), "{c}");

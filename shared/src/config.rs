@@ -37,6 +37,17 @@ pub mod vars {
     pub const MAX_FUTURE_SKEW_SECONDS: &str = "PREDICTION_MAX_FUTURE_SKEW_SECONDS";
     /// Bookmakers in the order their lines are preferred (comma-separated keys).
     pub const BOOK_PRIORITY: &str = "PROP_LINE_BOOK_PRIORITY";
+    /// Days before yesterday whose missing games the morning check reports and
+    /// backfills when its input does not say.
+    pub const LOOKBACK_DAYS: &str = "COMPLETENESS_LOOKBACK_DAYS";
+    /// Base URL of the box-score source (`.../boxscoretraditionalv3` is appended).
+    pub const BOX_SCORE_SOURCE_URL: &str = "BOX_SCORE_SOURCE_URL";
+    /// Seconds one HTTP request to the source may take.
+    pub const BOX_SCORE_SOURCE_TIMEOUT_SECONDS: &str = "BOX_SCORE_SOURCE_TIMEOUT_SECONDS";
+    /// Minutes between two fetches of one game.
+    pub const BACKFILL_COOLDOWN_MINUTES: &str = "BACKFILL_COOLDOWN_MINUTES";
+    /// Fetches of one game before it is given up.
+    pub const BACKFILL_MAX_ATTEMPTS: &str = "BACKFILL_MAX_ATTEMPTS";
 }
 
 /// The most failures a breaker may wait for: one below the processor queue's
@@ -51,6 +62,11 @@ pub const DEFAULT_MODEL_VERSION: &str = "baseline-v1";
 pub const DEFAULT_METRICS_NAMESPACE: &str = "NbaProps";
 /// Default number of DynamoDB writes in flight per invocation.
 pub const DEFAULT_WRITE_CONCURRENCY: usize = 16;
+/// Default days the morning check looks back: a game missing for a week is still
+/// reported and backfilled each morning.
+pub const DEFAULT_LOOKBACK_DAYS: u32 = 7;
+/// The most days one check may look back.
+pub const MAX_LOOKBACK_DAYS: u32 = 30;
 /// Default skew allowed for a request's `generated_at` (five minutes).
 pub const DEFAULT_MAX_FUTURE_SKEW_SECONDS: u32 = 300;
 
@@ -306,6 +322,8 @@ pub struct CheckerConfig {
     pub event_bus_name: String,
     /// EMF namespace.
     pub metrics_namespace: String,
+    /// Days looked back when the input does not say (`COMPLETENESS_LOOKBACK_DAYS`).
+    pub lookback_days: u32,
 }
 
 impl CheckerConfig {
@@ -323,7 +341,108 @@ impl CheckerConfig {
             event_bus_name: required(src, vars::EVENT_BUS_NAME)?,
             metrics_namespace: optional(src, vars::METRICS_NAMESPACE)
                 .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into()),
+            lookback_days: bounded_u32(
+                src,
+                vars::LOOKBACK_DAYS,
+                DEFAULT_LOOKBACK_DAYS,
+                0..=MAX_LOOKBACK_DAYS,
+            )?,
         })
+    }
+}
+
+/// Default seconds per request to the box-score source.
+pub const DEFAULT_SOURCE_TIMEOUT_SECONDS: u32 = 10;
+/// Default minutes between two fetches of one game.
+pub const DEFAULT_BACKFILL_COOLDOWN_MINUTES: u32 = 120;
+/// Default fetches of one game before it is given up.
+pub const DEFAULT_BACKFILL_MAX_ATTEMPTS: u32 = 5;
+
+/// Everything the backfill needs, validated at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackfillConfig {
+    /// Game data table (the backfill ledger lives there).
+    pub game_data_table: String,
+    /// Event bus name (box scores are published there).
+    pub event_bus_name: String,
+    /// Base URL of the box-score source; `https` unless it is a local stand-in.
+    pub box_score_source_url: String,
+    /// Seconds per request to the source.
+    pub source_timeout_seconds: u32,
+    /// Minutes between two fetches of one game.
+    pub cooldown_minutes: u32,
+    /// Fetches of one game before it is given up.
+    pub max_attempts: u32,
+    /// EMF namespace.
+    pub metrics_namespace: String,
+}
+
+impl BackfillConfig {
+    /// Reads the backfill's configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    /// Reads the backfill's configuration from `src`.
+    pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        let url = required(src, vars::BOX_SCORE_SOURCE_URL)?;
+        // Box scores are public, but a plain-HTTP source could be tampered with on the
+        // way; only a stand-in on this machine may use it.
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| url.starts_with(p));
+        if !url.starts_with("https://") && !local {
+            return Err(ConfigError::Invalid {
+                name: vars::BOX_SCORE_SOURCE_URL,
+                value: url,
+                reason: "must be an https:// URL (plain http only for a local stand-in)".into(),
+            });
+        }
+        Ok(Self {
+            game_data_table: required(src, vars::GAME_DATA_TABLE)?,
+            event_bus_name: required(src, vars::EVENT_BUS_NAME)?,
+            box_score_source_url: url,
+            source_timeout_seconds: bounded_u32(
+                src,
+                vars::BOX_SCORE_SOURCE_TIMEOUT_SECONDS,
+                DEFAULT_SOURCE_TIMEOUT_SECONDS,
+                1..=60,
+            )?,
+            cooldown_minutes: bounded_u32(
+                src,
+                vars::BACKFILL_COOLDOWN_MINUTES,
+                DEFAULT_BACKFILL_COOLDOWN_MINUTES,
+                1..=10_080,
+            )?,
+            max_attempts: bounded_u32(
+                src,
+                vars::BACKFILL_MAX_ATTEMPTS,
+                DEFAULT_BACKFILL_MAX_ATTEMPTS,
+                1..=100,
+            )?,
+            metrics_namespace: optional(src, vars::METRICS_NAMESPACE)
+                .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into()),
+        })
+    }
+}
+
+impl fmt::Display for BackfillConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_vars(
+            f,
+            &[
+                (vars::GAME_DATA_TABLE, &self.game_data_table),
+                (vars::EVENT_BUS_NAME, &self.event_bus_name),
+                (vars::BOX_SCORE_SOURCE_URL, &self.box_score_source_url),
+                (
+                    vars::BOX_SCORE_SOURCE_TIMEOUT_SECONDS,
+                    &self.source_timeout_seconds,
+                ),
+                (vars::BACKFILL_COOLDOWN_MINUTES, &self.cooldown_minutes),
+                (vars::BACKFILL_MAX_ATTEMPTS, &self.max_attempts),
+                (vars::METRICS_NAMESPACE, &self.metrics_namespace),
+            ],
+        )
     }
 }
 
@@ -388,6 +507,7 @@ impl fmt::Display for CheckerConfig {
                 (vars::PROCESSOR_QUEUE_URL, &self.processor_queue_url),
                 (vars::EVENT_BUS_NAME, &self.event_bus_name),
                 (vars::METRICS_NAMESPACE, &self.metrics_namespace),
+                (vars::LOOKBACK_DAYS, &self.lookback_days),
             ],
         )
     }
@@ -405,6 +525,22 @@ mod tests {
         assert_eq!(cfg.breaker.lockout_hours, 24);
         assert_eq!(cfg.breaker.max_attempts, 3);
         assert_eq!(cfg.model_version, "baseline-v1");
+    }
+
+    #[test]
+    fn the_backfill_source_must_be_https_unless_local() {
+        let with = |url: &'static str| {
+            BackfillConfig::from_source(&[
+                ("GAME_DATA_TABLE", "g"),
+                ("EVENT_BUS_NAME", "b"),
+                ("BOX_SCORE_SOURCE_URL", url),
+            ])
+        };
+        let cfg = with("https://stats.nba.com/stats").unwrap();
+        assert_eq!((cfg.cooldown_minutes, cfg.max_attempts), (120, 5));
+        assert!(with("http://127.0.0.1:8080").is_ok());
+        let e = with("http://stats.nba.com/stats").unwrap_err().to_string();
+        assert!(e.contains("BOX_SCORE_SOURCE_URL"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashSet;
 
 use crate::model::{
-    BoxScore, BreakerKey, BreakerSettings, BreakerState, FeatureKey, GameStatus, PlayerGame,
+    BoxScore, BreakerKey, BreakerSettings, BreakerState, DaySchedule, FeatureKey, PlayerGame,
     PlayerShotGame, Prediction, PredictionInputs, ProcessorName, PropLine, RosterEntry, Schedule,
     ShotChart, TeamGame, TrippedBreaker,
 };
@@ -79,11 +79,14 @@ pub enum BoxScoreRejected {
 
 /// Reads and writes game data.
 pub trait GameDataStore: Send + Sync {
-    /// Stores a date's schedule; games already stored keep their completeness.
+    /// Stores a date's schedule, replacing the stored one: games it no longer lists are
+    /// dropped (unless their box score is in), postponed and cancelled games leave the
+    /// teams' games, games already stored keep their completeness. Returns the ids of
+    /// the games that are played and were not before (new, or no longer postponed).
     fn put_schedule(
         &self,
         schedule: &Schedule,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// Stores a box score and marks its game complete, unless a newer version is stored.
     fn put_box_score(
@@ -91,11 +94,11 @@ pub trait GameDataStore: Send + Sync {
         box_score: &BoxScore,
     ) -> impl Future<Output = Result<BoxScoreOutcome, BoxScoreRejected>> + Send;
 
-    /// The scheduled games of a date.
-    fn games_on(
+    /// A date's stored schedule: whether one was stored, and its games.
+    fn schedule_on(
         &self,
         date: NaiveDate,
-    ) -> impl Future<Output = Result<Vec<GameStatus>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<DaySchedule, StoreError>> + Send;
 
     /// A team's scheduled games before `before`, newest first, at most `limit`.
     fn team_games_before(
@@ -257,6 +260,10 @@ pub trait BreakerResets: Send + Sync {
         analysis_date: NaiveDate,
     ) -> impl Future<Output = Result<Vec<TrippedBreaker>, StoreError>> + Send;
 
+    /// Every breaker on the sparse tripped index (tripped, or cleared and awaiting
+    /// re-enqueue), whatever its date: a Scan of an index that holds only those.
+    fn tripped_all(&self) -> impl Future<Output = Result<Vec<TrippedBreaker>, StoreError>> + Send;
+
     /// Clears a tripped breaker if it has not tripped again since it was read.
     fn reset(
         &self,
@@ -413,4 +420,73 @@ pub trait EventPublisher: Send + Sync {
         detail_type: &str,
         details: &[serde_json::Value],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+// ---------------------------------------------------------------------------------
+// Backfill
+
+/// What a claim on a game's backfill found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackfillClaim {
+    /// The caller may fetch now: this is attempt number `attempt`.
+    Fetch {
+        /// Attempts so far, this one included.
+        attempt: u32,
+    },
+    /// The game was fetched (or tried) within the cooldown window; nothing is fetched.
+    CoolingDown {
+        /// When the last attempt was made.
+        last_attempt_at: DateTime<Utc>,
+    },
+    /// The attempts are used up: the game was given up.
+    GivenUp,
+}
+
+/// The per-game ledger that bounds backfill fetches: one conditional write claims a
+/// fetch, so however many requests race or are redelivered, at most one fetch happens
+/// per game per cooldown window, and at most `max_attempts` in all.
+pub trait BackfillLedger: Send + Sync {
+    /// Claims a fetch of the game at `now` unless one was made after `now - cooldown`,
+    /// or `max_attempts` were made, or the game was given up.
+    fn claim(
+        &self,
+        game_id: &str,
+        game_date: NaiveDate,
+        now: DateTime<Utc>,
+        cooldown: chrono::Duration,
+        max_attempts: u32,
+    ) -> impl Future<Output = Result<BackfillClaim, StoreError>> + Send;
+
+    /// Records how a claimed fetch ended: `None` when the box score was published, else
+    /// the reason; `give_up` marks the game given up.
+    fn record_attempt(
+        &self,
+        game_id: &str,
+        error: Option<&str>,
+        give_up: bool,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Of these games, the ones given up (one request).
+    fn given_up(
+        &self,
+        game_ids: &[String],
+    ) -> impl Future<Output = Result<HashSet<String>, StoreError>> + Send;
+}
+
+/// Why a box-score source gave no response body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    /// The source does not know the game (HTTP 404).
+    #[error("the source has no box score for the game: {0}")]
+    NotFound(String),
+    /// Down, slow, or failing after the retries (timeouts, 5xx, 429, refused).
+    #[error("the source is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where box scores are fetched from.
+pub trait BoxScoreSource: Send + Sync {
+    /// The raw `boxscoretraditionalv3` response body of a game.
+    fn fetch(&self, game_id: &str) -> impl Future<Output = Result<Vec<u8>, SourceError>> + Send;
 }

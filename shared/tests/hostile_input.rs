@@ -21,7 +21,7 @@ fn parse_all(body: &str) {
         assert!(!e.to_string().is_empty());
     }
     if let Ok(value) = serde_json::from_str::<Value>(body) {
-        let check = CheckRequest::from_input(&value, Utc::now());
+        let check = CheckRequest::from_input(&value, Utc::now(), 7);
         if let Err(e) = &check {
             assert!(!e.to_string().is_empty());
         }

@@ -30,6 +30,7 @@ async fn main() -> Result<(), Error> {
             &config.event_bus_name,
         ),
         metrics_namespace: config.metrics_namespace.clone(),
+        lookback_days: config.lookback_days,
     };
     let checker = &checker;
     run(service_fn(

@@ -38,7 +38,7 @@ async fn the_binary_handles_every_events_example_through_the_runtime_api() -> Re
     }
 
     let day = "2024-11-04".parse()?;
-    let games = p.games.games_on(day).await?;
+    let games = p.games.schedule_on(day).await?.games;
     assert!(games.len() > 1, "the schedule was stored");
     assert_eq!(
         games.iter().filter(|g| g.complete).count(),

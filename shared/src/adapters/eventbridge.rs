@@ -14,15 +14,26 @@ pub const PIPELINE_SOURCE: &str = "nba-props.pipeline";
 pub struct EventBus {
     client: Client,
     bus_name: String,
+    source: &'static str,
 }
 
 impl EventBus {
-    /// Wraps a client and the bus name (from the function's environment).
+    /// Wraps a client and the bus name (from the function's environment); events go
+    /// out with the pipeline's source.
     pub fn new(client: Client, bus_name: impl Into<String>) -> Self {
         Self {
             client,
             bus_name: bus_name.into(),
+            source: PIPELINE_SOURCE,
         }
+    }
+
+    /// The same bus, publishing with another source: the backfill publishes the box
+    /// scores it fetches as the ingest would (`nba-props.ingest`), so the ingest rule
+    /// routes them; its IAM policy allows only that source with `Box Score`.
+    pub fn with_source(mut self, source: &'static str) -> Self {
+        self.source = source;
+        self
     }
 }
 
@@ -51,7 +62,7 @@ impl EventPublisher for EventBus {
                 .map(|detail| {
                     PutEventsRequestEntry::builder()
                         .event_bus_name(&self.bus_name)
-                        .source(PIPELINE_SOURCE)
+                        .source(self.source)
                         .detail_type(detail_type)
                         .detail(detail.to_string())
                         .build()

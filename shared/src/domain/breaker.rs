@@ -99,6 +99,7 @@ mod tests {
             state: BreakerState::default(),
             trip_count: 1,
             pending_work: vec![],
+            expires_at: None,
         };
         let own = breaker.work_to_reenqueue();
         let parsed = ProcessorMessage::parse(&own[0]).unwrap();

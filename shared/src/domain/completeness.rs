@@ -6,36 +6,38 @@
 //! missing, and reports all of it: as its result, as one log line, as an event on the
 //! bus and as a short morning summary.
 //!
-//! Which breakers: those tripped for analysis dates from the first checked date to the
-//! day after `game_date` (the morning's own slate, whose work needs last night's box
-//! scores). A breaker is reset only when its work's inputs are all stored now, judged
-//! by the same check its processor fails on ([`processors::missing_inputs`]).
+//! Which games: those played (not postponed or cancelled) on `game_date` and the
+//! `lookback_days` before it (default 7, `COMPLETENESS_LOOKBACK_DAYS`), so a game
+//! missing for days is reported and backfilled every morning until it arrives. A date
+//! with no stored schedule is reported as such, not as a day without games.
+//!
+//! Which breakers: every one still on the tripped index and inside its TTL horizon,
+//! whatever its analysis date (the processor resets most of them minutes after the
+//! box score arrives; this is the safety net). A breaker is reset only when its work's
+//! inputs are all stored now (`domain::breaker_reset`, the one reset path).
 //!
 //! `handlers::completeness_checker` is the Lambda entry point: it logs the report as
 //! one line and emits its metrics.
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
-use futures::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::processors;
+pub use crate::config::{DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS};
+use crate::domain::breaker_reset::{BreakerReset, ResetDone};
 use crate::metrics::Metrics;
 use crate::model::time::parse_game_date;
-use crate::model::{TrippedBreaker, WorkItem, canonical_timestamp};
+use crate::model::{ScheduleStatus, TrippedBreaker, canonical_timestamp};
 use crate::ports::{
-    BreakerResets, Destination, EventPublisher, GameDataStore, MessageSender, ResetOutcome,
-    StoreError,
+    BackfillLedger, BreakerResets, EventPublisher, GameDataStore, MessageSender, StoreError,
 };
 
 /// Detail-type of the event asking a scraper to fetch a missing box score again.
 pub const BACKFILL_REQUESTED: &str = "Backfill Requested";
 /// Detail-type of the event carrying the report.
 pub const COMPLETENESS_REPORT: &str = "Completeness Report";
-/// The most days before `game_date` one run may check.
-pub const MAX_LOOKBACK_DAYS: u32 = 30;
 
 /// Input the checker refuses, before anything is read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,9 +100,30 @@ pub fn default_game_date(at: DateTime<Utc>) -> NaiveDate {
         .expect("dates near the present have a predecessor")
 }
 
+/// 06:00 in New York on `date`: when the deployed schedule runs the check.
+pub fn six_am_new_york(date: NaiveDate) -> DateTime<Utc> {
+    New_York
+        .from_local_datetime(&date.and_hms_opt(6, 0, 0).expect("valid time"))
+        .single()
+        .expect("06:00 exists on every date in New York")
+        .with_timezone(&Utc)
+}
+
+/// The input EventBridge Scheduler sends on the morning of `date`
+/// (`{"scheduled_time": "<aws.scheduler.scheduled-time>"}` in the template): what the
+/// replay and the tests drive the check with, so the deployed defaults are tested.
+pub fn scheduler_input(date: NaiveDate) -> serde_json::Value {
+    serde_json::json!({"scheduled_time": canonical_timestamp(six_am_new_york(date))})
+}
+
 impl CheckRequest {
-    /// Validates the input (a JSON object, `null` or `{}` for all defaults) at `now`.
-    pub fn from_input(input: &serde_json::Value, now: DateTime<Utc>) -> Result<Self, InputError> {
+    /// Validates the input (a JSON object, `null` or `{}` for all defaults) at `now`;
+    /// `default_lookback_days` applies when the input does not say.
+    pub fn from_input(
+        input: &serde_json::Value,
+        now: DateTime<Utc>,
+        default_lookback_days: u32,
+    ) -> Result<Self, InputError> {
         let raw: RawInput = if input.is_null() {
             RawInput::default()
         } else if !input.is_object() {
@@ -140,7 +163,7 @@ impl CheckRequest {
             });
         }
         let lookback_days = match raw.lookback_days {
-            None => 0,
+            None => default_lookback_days.min(MAX_LOOKBACK_DAYS),
             Some(n) if (0..=i64::from(MAX_LOOKBACK_DAYS)).contains(&n) => n as u32,
             Some(n) => {
                 return Err(InputError::Invalid {
@@ -166,14 +189,6 @@ impl CheckRequest {
             .map(|back| self.game_date - Duration::days(back))
             .collect()
     }
-
-    /// The analysis dates whose tripped breakers are considered: the checked dates and
-    /// the day after `game_date`.
-    pub fn breaker_dates(&self) -> Vec<NaiveDate> {
-        let mut dates = self.checked_dates();
-        dates.push(self.game_date + Duration::days(1));
-        dates
-    }
 }
 
 /// A scheduled game without a complete box score.
@@ -189,17 +204,77 @@ pub struct MissingGame {
     pub away: String,
 }
 
+/// A game on the schedule that is not played on its date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnplayedGame {
+    /// NBA game id.
+    pub game_id: String,
+    /// Home team.
+    pub home: String,
+    /// Away team.
+    pub away: String,
+    /// `postponed` or `cancelled`.
+    pub status: ScheduleStatus,
+}
+
+/// The breakers of one processor still tripped after the check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrippedByProcessor {
+    /// Processor name.
+    pub processor: String,
+    /// Breakers still tripped.
+    pub tripped: u32,
+    /// The oldest of them by analysis date (`processor/entity/date`).
+    pub oldest: String,
+    /// Why the oldest still waits.
+    pub oldest_reason: String,
+}
+
+/// Groups still-tripped breakers by processor, the oldest analysis date first within
+/// each, processors by name.
+fn by_processor(still: &[(TrippedBreaker, String)]) -> Vec<TrippedByProcessor> {
+    let mut groups: std::collections::BTreeMap<String, Vec<&(TrippedBreaker, String)>> =
+        Default::default();
+    for b in still {
+        groups
+            .entry(b.0.key.processor_name.to_string())
+            .or_default()
+            .push(b);
+    }
+    groups
+        .into_iter()
+        .map(|(processor, mut breakers)| {
+            breakers.sort_by(|a, b| {
+                (a.0.key.analysis_date, &a.0.key.entity_id)
+                    .cmp(&(b.0.key.analysis_date, &b.0.key.entity_id))
+            });
+            let (oldest, reason) = breakers[0];
+            TrippedByProcessor {
+                processor,
+                tripped: breakers.len() as u32,
+                oldest: oldest.key.to_string(),
+                oldest_reason: reason.clone(),
+            }
+        })
+        .collect()
+}
+
 /// One checked date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateCompleteness {
     /// The date.
     pub game_date: NaiveDate,
-    /// Games on the stored schedule.
+    /// Whether a schedule is stored for it (an off day stores an empty one). Without
+    /// one, no game can be expected: the schedule ingest is what is missing.
+    pub schedule_stored: bool,
+    /// Games played on the date (postponed and cancelled ones are not expected).
     pub games_expected: u32,
     /// Of those, games whose box score is stored.
     pub games_complete: u32,
     /// The others.
     pub missing_games: Vec<MissingGame>,
+    /// Postponed and cancelled games: no box score expected.
+    pub not_played: Vec<UnplayedGame>,
 }
 
 /// The result of one check. Totals cover every checked date (just `game_date` unless
@@ -218,10 +293,21 @@ pub struct CompletenessReport {
     pub circuit_breakers_reset: u32,
     /// Backfill requests published (in a dry run: would have published).
     pub backfill_requested: u32,
+    /// Missing games the backfill gave up on (its attempts are used up): not requested
+    /// again; a person has to look.
+    pub backfill_given_up: Vec<String>,
     /// Tripped breakers whose entity now has its data (reset unless turned off).
     pub breakers_ready: u32,
     /// Tripped breakers whose entity still lacks data; they stay tripped.
     pub breakers_still_tripped: u32,
+    /// The breakers still tripped, by processor, each with its oldest (by analysis
+    /// date) and why it still waits.
+    #[serde(default)]
+    pub still_tripped_by_processor: Vec<TrippedByProcessor>,
+    /// Checked dates with no stored schedule (the schedule ingest did not happen).
+    pub dates_without_schedule: Vec<NaiveDate>,
+    /// Missing games played before `game_date`: late by more than a day.
+    pub games_missing_over_a_day: u32,
     /// Work items enqueued again for reset breakers.
     pub work_reenqueued: u32,
     /// Whether resets were asked for.
@@ -251,8 +337,16 @@ impl CompletenessReport {
                 "DRY RUN: nothing was written; the counts say what a real run would do."
             );
         }
+        if !self.dates_without_schedule.is_empty() {
+            let dates: Vec<String> = self
+                .dates_without_schedule
+                .iter()
+                .map(NaiveDate::to_string)
+                .collect();
+            let _ = writeln!(s, "No schedule stored for: {}.", dates.join(", "));
+        }
         if self.games_expected == 0 {
-            let _ = writeln!(s, "No games on the stored schedule.");
+            let _ = writeln!(s, "No games played on the stored schedules.");
         } else {
             let _ = writeln!(
                 s,
@@ -268,12 +362,30 @@ impl CompletenessReport {
                     g.game_id, g.away, g.home, g.game_date
                 );
             }
+            for g in &d.not_played {
+                let _ = writeln!(
+                    s,
+                    "  {}: {} {} @ {} ({})",
+                    g.status.as_str(),
+                    g.game_id,
+                    g.away,
+                    g.home,
+                    d.game_date
+                );
+            }
         }
         if !self.missing_games.is_empty() {
             let _ = writeln!(
                 s,
                 "Backfill requested: {} game(s).",
                 self.backfill_requested
+            );
+        }
+        if !self.backfill_given_up.is_empty() {
+            let _ = writeln!(
+                s,
+                "Backfill given up (attempts used up, needs a person): {}.",
+                self.backfill_given_up.join(", ")
             );
         }
         let _ = write!(
@@ -289,6 +401,13 @@ impl CompletenessReport {
             );
         }
         s.push('.');
+        for p in &self.still_tripped_by_processor {
+            let _ = write!(
+                s,
+                "\n  {}: {} tripped, oldest {} ({})",
+                p.processor, p.tripped, p.oldest, p.oldest_reason
+            );
+        }
         s
     }
 
@@ -305,6 +424,15 @@ impl CompletenessReport {
             "BreakersStillTripped",
             u64::from(self.breakers_still_tripped),
         );
+        m.count(
+            "GamesMissingOverADay",
+            u64::from(self.games_missing_over_a_day),
+        );
+        m.count(
+            "DatesWithoutSchedule",
+            self.dates_without_schedule.len() as u64,
+        );
+        m.count("BackfillGivenUpGames", self.backfill_given_up.len() as u64);
         if !self.dry_run {
             m.count(
                 "CircuitBreakersReset",
@@ -341,14 +469,13 @@ pub struct CompletenessChecker<G, B, Q, E> {
     pub events: E,
     /// EMF namespace.
     pub metrics_namespace: String,
+    /// Days looked back when the input does not say.
+    pub lookback_days: u32,
 }
-
-/// Breaker reads and input checks kept in flight at once.
-const CONCURRENCY: usize = 8;
 
 impl<G, B, Q, E> CompletenessChecker<G, B, Q, E>
 where
-    G: GameDataStore,
+    G: GameDataStore + BackfillLedger,
     B: BreakerResets,
     Q: MessageSender,
     E: EventPublisher,
@@ -364,9 +491,10 @@ where
         input: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<CompletenessReport, CheckError> {
-        let request = CheckRequest::from_input(input, now).inspect_err(|e| {
-            tracing::error!(input = %input, error = %e, "completeness check refused its input");
-        })?;
+        let request =
+            CheckRequest::from_input(input, now, self.lookback_days).inspect_err(|e| {
+                tracing::error!(input = %input, error = %e, "completeness check refused its input");
+            })?;
         Ok(self.check(&request).await?)
     }
 
@@ -376,12 +504,15 @@ where
 
         let mut dates = Vec::new();
         for date in request.checked_dates() {
-            let games = self.games.games_on(date).await?;
+            let day = self.games.schedule_on(date).await?;
+            let (played, unplayed): (Vec<_>, Vec<_>) =
+                day.games.into_iter().partition(|g| g.status.is_played());
             dates.push(DateCompleteness {
                 game_date: date,
-                games_expected: games.len() as u32,
-                games_complete: games.iter().filter(|g| g.complete).count() as u32,
-                missing_games: games
+                schedule_stored: day.stored,
+                games_expected: played.len() as u32,
+                games_complete: played.iter().filter(|g| g.complete).count() as u32,
+                missing_games: played
                     .into_iter()
                     .filter(|g| !g.complete)
                     .map(|g| MissingGame {
@@ -391,31 +522,54 @@ where
                         away: g.away,
                     })
                     .collect(),
+                not_played: unplayed
+                    .into_iter()
+                    .map(|g| UnplayedGame {
+                        game_id: g.game_id,
+                        home: g.home,
+                        away: g.away,
+                        status: g.status,
+                    })
+                    .collect(),
             });
         }
         let missing: Vec<&MissingGame> = dates.iter().flat_map(|d| &d.missing_games).collect();
 
-        let (ready, still_tripped) = self.sort_tripped(&request.breaker_dates()).await?;
-        // Those an interrupted run already cleared only need their work enqueued.
-        let ready_to_reset = ready.iter().filter(|b| !b.awaiting_reenqueue()).count() as u32;
-        let mut reset = 0u32;
-        let mut reenqueued = 0u32;
+        let resets = self.resets();
+        let judged = resets
+            .judge(self.tripped_in_horizon(request.run_at).await?)
+            .await?;
+        for (b, reason) in &judged.still_tripped {
+            tracing::info!(breaker = %b.key, reason, "breaker stays tripped: data still missing");
+        }
+        let ready_to_reset = judged.ready_to_reset();
+        let mut done = ResetDone::default();
         if request.auto_reset_circuit_breakers {
             if writes {
-                (reset, reenqueued) = self.reset_breakers(&ready, request.run_at).await?;
+                done = resets.reset(&judged.ready, request.run_at).await?;
             } else {
-                reset = ready_to_reset;
-                reenqueued = ready
-                    .iter()
-                    .map(|b| b.work_to_reenqueue().len() as u32)
-                    .sum();
+                done = ResetDone {
+                    reset: ready_to_reset,
+                    reenqueued: judged.work_to_reenqueue(),
+                };
             }
         }
 
+        // Games the backfill gave up on are reported, not requested again.
+        let missing_ids: Vec<String> = missing.iter().map(|g| g.game_id.clone()).collect();
+        let given_up = if missing_ids.is_empty() {
+            Default::default()
+        } else {
+            self.games.given_up(&missing_ids).await?
+        };
+        let to_backfill: Vec<&&MissingGame> = missing
+            .iter()
+            .filter(|g| !given_up.contains(&g.game_id))
+            .collect();
         let mut backfill = 0u32;
-        if request.request_backfill && !missing.is_empty() {
+        if request.request_backfill && !to_backfill.is_empty() {
             if writes {
-                let details: Vec<serde_json::Value> = missing
+                let details: Vec<serde_json::Value> = to_backfill
                     .iter()
                     .map(|g| {
                         serde_json::json!({
@@ -432,19 +586,32 @@ where
                     .publish_all(BACKFILL_REQUESTED, &details)
                     .await?;
             }
-            backfill = missing.len() as u32;
+            backfill = to_backfill.len() as u32;
         }
+        let mut backfill_given_up: Vec<String> = given_up.into_iter().collect();
+        backfill_given_up.sort();
 
         let report = CompletenessReport {
             game_date: request.game_date,
             games_expected: dates.iter().map(|d| d.games_expected).sum(),
             games_complete: dates.iter().map(|d| d.games_complete).sum(),
             missing_games: missing.iter().map(|g| g.game_id.clone()).collect(),
-            circuit_breakers_reset: reset,
+            circuit_breakers_reset: done.reset,
             backfill_requested: backfill,
+            backfill_given_up,
             breakers_ready: ready_to_reset,
-            breakers_still_tripped: still_tripped,
-            work_reenqueued: reenqueued,
+            breakers_still_tripped: judged.still_tripped.len() as u32,
+            still_tripped_by_processor: by_processor(&judged.still_tripped),
+            dates_without_schedule: dates
+                .iter()
+                .filter(|d| !d.schedule_stored)
+                .map(|d| d.game_date)
+                .collect(),
+            games_missing_over_a_day: missing
+                .iter()
+                .filter(|g| g.game_date < request.game_date)
+                .count() as u32,
+            work_reenqueued: done.reenqueued,
             auto_reset_circuit_breakers: request.auto_reset_circuit_breakers,
             dry_run: request.dry_run,
             checked_at: canonical_timestamp(request.run_at),
@@ -458,87 +625,49 @@ where
         Ok(report)
     }
 
-    /// The tripped breakers of these analysis dates, split into those whose entity has
-    /// its data now (with any left cleared-but-not-enqueued by an interrupted run) and
-    /// a count of those that still lack it.
-    async fn sort_tripped(
+    /// Every breaker on the tripped index that DynamoDB's TTL may not have deleted yet
+    /// at `at` (TTL deletion is eventual: an expired item can still be read for days,
+    /// and is past its horizon).
+    async fn tripped_in_horizon(
         &self,
-        analysis_dates: &[NaiveDate],
-    ) -> Result<(Vec<TrippedBreaker>, u32), StoreError> {
-        let mut tripped = Vec::new();
-        for date in analysis_dates {
-            tripped.extend(self.breakers.tripped_on(*date).await?);
+        at: DateTime<Utc>,
+    ) -> Result<Vec<TrippedBreaker>, StoreError> {
+        Ok(self
+            .breakers
+            .tripped_all()
+            .await?
+            .into_iter()
+            .filter(|b| b.expires_at.is_none_or(|e| e > at))
+            .collect())
+    }
+}
+
+/// The reset path alone needs no bus and no backfill ledger.
+impl<G, B, Q, E> CompletenessChecker<G, B, Q, E>
+where
+    G: GameDataStore,
+    B: BreakerResets,
+    Q: MessageSender,
+{
+    fn resets(&self) -> BreakerReset<'_, G, B, Q> {
+        BreakerReset {
+            games: &self.games,
+            breakers: &self.breakers,
+            queues: &self.queues,
         }
-        let judged: Vec<(TrippedBreaker, Option<String>)> = stream::iter(tripped)
-            .map(|b| async move {
-                if b.awaiting_reenqueue() {
-                    return Ok((b, None));
-                }
-                let work = WorkItem::for_breaker(&b.key);
-                let missing = processors::missing_inputs(&self.games, &work).await?;
-                Ok::<_, StoreError>((b, missing))
-            })
-            .buffer_unordered(CONCURRENCY)
-            .try_collect()
-            .await?;
-        let mut ready = Vec::new();
-        let mut still = 0;
-        for (b, missing) in judged {
-            match missing {
-                None => ready.push(b),
-                Some(reason) => {
-                    tracing::info!(breaker = %b.key, reason, "breaker stays tripped: data still missing");
-                    still += 1;
-                }
-            }
-        }
-        ready.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok((ready, still))
     }
 
     /// Clears each breaker (conditionally), enqueues the work of those cleared, then
-    /// forgets that work. Returns (breakers reset, work items enqueued). The check and
-    /// the operators' `nba-props breakers reset` both reset through here.
+    /// forgets that work. Returns (breakers reset, work items enqueued). The check, the
+    /// processor and the operators' `nba-props breakers reset` all reset through
+    /// `domain::breaker_reset`.
     pub async fn reset_breakers(
         &self,
         ready: &[TrippedBreaker],
         now: DateTime<Utc>,
     ) -> Result<(u32, u32), StoreError> {
-        let outcomes: Vec<(&TrippedBreaker, bool)> = stream::iter(ready)
-            .map(|b| async move {
-                if b.awaiting_reenqueue() {
-                    return Ok((b, false));
-                }
-                match self.breakers.reset(b, now).await? {
-                    ResetOutcome::Reset => Ok((b, true)),
-                    ResetOutcome::Changed => {
-                        tracing::info!(breaker = %b.key, "breaker changed since it was read; left for the next check");
-                        Ok::<_, StoreError>((b, false))
-                    }
-                }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .try_collect()
-            .await?;
-        let cleared: Vec<&TrippedBreaker> = outcomes
-            .iter()
-            .filter(|(b, reset)| *reset || b.awaiting_reenqueue())
-            .map(|(b, _)| *b)
-            .collect();
-        let reset = outcomes.iter().filter(|(_, reset)| *reset).count() as u32;
-        let bodies: Vec<String> = cleared.iter().flat_map(|b| b.work_to_reenqueue()).collect();
-        self.queues
-            .send_all(Destination::ProcessorQueue, &bodies)
-            .await?;
-        for b in &cleared {
-            tracing::info!(breaker = %b.key, "breaker reset; its work is enqueued again");
-        }
-        stream::iter(&cleared)
-            .map(|b| self.breakers.finish_reset(b))
-            .buffer_unordered(CONCURRENCY)
-            .try_collect::<Vec<()>>()
-            .await?;
-        Ok((reset, bodies.len() as u32))
+        let done = self.resets().reset(ready, now).await?;
+        Ok((done.reset, done.reenqueued))
     }
 }
 
@@ -583,16 +712,18 @@ mod tests {
     fn an_empty_or_null_input_takes_every_default() {
         let now = at("2025-11-05T11:00:00Z");
         for input in [json!({}), serde_json::Value::Null] {
-            let r = CheckRequest::from_input(&input, now).unwrap();
+            let r = CheckRequest::from_input(&input, now, DEFAULT_LOOKBACK_DAYS).unwrap();
             assert_eq!(r.game_date, date("2025-11-04"));
-            assert_eq!(r.lookback_days, 0);
+            assert_eq!(r.lookback_days, 7);
             assert!(r.auto_reset_circuit_breakers && r.request_backfill && !r.dry_run);
-            assert_eq!(r.checked_dates(), vec![date("2025-11-04")]);
-            assert_eq!(
-                r.breaker_dates(),
-                vec![date("2025-11-04"), date("2025-11-05")]
-            );
+            let dates = r.checked_dates();
+            assert_eq!(dates.len(), 8);
+            assert_eq!(dates.first(), Some(&date("2025-10-28")));
+            assert_eq!(dates.last(), Some(&date("2025-11-04")));
         }
+        // The function's configured default applies when the input does not say.
+        let r = CheckRequest::from_input(&json!({}), now, 0).unwrap();
+        assert_eq!(r.checked_dates(), vec![date("2025-11-04")]);
     }
 
     #[test]
@@ -601,6 +732,7 @@ mod tests {
         let r = CheckRequest::from_input(
             &json!({"scheduled_time": "2025-03-09T11:00:00Z"}),
             at("2025-03-10T12:00:00Z"),
+            DEFAULT_LOOKBACK_DAYS,
         )
         .unwrap();
         assert_eq!(r.game_date, date("2025-03-08"));
@@ -613,13 +745,13 @@ mod tests {
                     "auto_reset_circuit_breakers": false, "request_backfill": false,
                     "dry_run": true}),
             at("2025-11-06T11:00:00Z"),
+            DEFAULT_LOOKBACK_DAYS,
         )
         .unwrap();
         assert_eq!(
             r.checked_dates(),
             vec![date("2025-11-02"), date("2025-11-03"), date("2025-11-04")]
         );
-        assert_eq!(r.breaker_dates().last(), Some(&date("2025-11-05")));
         assert!(!r.auto_reset_circuit_breakers && !r.request_backfill && r.dry_run);
     }
 
@@ -648,7 +780,7 @@ mod tests {
             (json!("2025-11-04"), "expected a JSON object"),
         ];
         for (input, needle) in cases {
-            let err = CheckRequest::from_input(&input, now)
+            let err = CheckRequest::from_input(&input, now, DEFAULT_LOOKBACK_DAYS)
                 .expect_err(&input.to_string())
                 .to_string();
             assert!(err.contains(needle), "{input}: {err}");
@@ -663,32 +795,64 @@ mod tests {
             missing_games: vec!["0022400180".into()],
             circuit_breakers_reset: 14,
             backfill_requested: 1,
+            backfill_given_up: vec![],
             breakers_ready: 14,
             breakers_still_tripped: 2,
+            still_tripped_by_processor: vec![TrippedByProcessor {
+                processor: "player_daily_cache".into(),
+                tripped: 2,
+                oldest: "player_daily_cache/player#jalenbrunson/2024-11-07".into(),
+                oldest_reason: "NYK's game 0022400180 on 2024-11-06 has no box score yet".into(),
+            }],
+            dates_without_schedule: vec![date("2024-11-05")],
+            games_missing_over_a_day: 0,
             work_reenqueued: 14,
             auto_reset_circuit_breakers: true,
             dry_run,
             checked_at: "2024-11-07T11:00:00.000000Z".into(),
-            dates: vec![DateCompleteness {
-                game_date: date("2024-11-06"),
-                games_expected: 12,
-                games_complete: 11,
-                missing_games: vec![MissingGame {
-                    game_id: "0022400180".into(),
+            dates: vec![
+                DateCompleteness {
+                    game_date: date("2024-11-05"),
+                    schedule_stored: false,
+                    games_expected: 0,
+                    games_complete: 0,
+                    missing_games: vec![],
+                    not_played: vec![],
+                },
+                DateCompleteness {
                     game_date: date("2024-11-06"),
-                    home: "BOS".into(),
-                    away: "NYK".into(),
-                }],
-            }],
+                    schedule_stored: true,
+                    games_expected: 12,
+                    games_complete: 11,
+                    missing_games: vec![MissingGame {
+                        game_id: "0022400180".into(),
+                        game_date: date("2024-11-06"),
+                        home: "BOS".into(),
+                        away: "NYK".into(),
+                    }],
+                    not_played: vec![UnplayedGame {
+                        game_id: "0022400181".into(),
+                        home: "MIA".into(),
+                        away: "ORL".into(),
+                        status: ScheduleStatus::Postponed,
+                    }],
+                },
+            ],
         }
     }
 
     #[test]
     fn the_summary_says_what_is_missing_and_what_was_done() {
         let s = report(false).summary();
-        assert!(s.contains("for 2024-11-06"), "{s}");
+        assert!(s.contains("for 2024-11-05 to 2024-11-06"), "{s}");
         assert!(s.contains("11 of 12 games complete"), "{s}");
         assert!(s.contains("0022400180 NYK @ BOS"), "{s}");
+        assert!(s.contains("postponed: 0022400181 ORL @ MIA"), "{s}");
+        assert!(
+            s.contains("player_daily_cache: 2 tripped, oldest player_daily_cache/player#jalenbrunson/2024-11-07"),
+            "{s}"
+        );
+        assert!(s.contains("No schedule stored for: 2024-11-05."), "{s}");
         assert!(s.contains("Backfill requested: 1"), "{s}");
         assert!(
             s.contains("14 reset (14 work item(s) re-enqueued), 2 still tripped"),
@@ -696,6 +860,42 @@ mod tests {
         );
         assert!(!s.contains("DRY RUN"), "{s}");
         assert!(report(true).summary().contains("DRY RUN"));
+    }
+
+    #[test]
+    fn still_tripped_breakers_are_grouped_by_processor_with_their_oldest() {
+        use crate::model::{BreakerKey, ProcessorName};
+        let tripped = |processor, entity: &str, day: &str| {
+            (
+                TrippedBreaker {
+                    key: BreakerKey {
+                        processor_name: processor,
+                        entity_id: entity.into(),
+                        analysis_date: date(day),
+                    },
+                    state: Default::default(),
+                    trip_count: 1,
+                    pending_work: vec![],
+                    expires_at: None,
+                },
+                format!("{entity} waits"),
+            )
+        };
+        let groups = by_processor(&[
+            tripped(ProcessorName::PlayerDailyCache, "player#b", "2024-11-08"),
+            tripped(
+                ProcessorName::TeamDefenseZoneAnalysis,
+                "team#NYK",
+                "2024-11-09",
+            ),
+            tripped(ProcessorName::PlayerDailyCache, "player#a", "2024-11-07"),
+        ]);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].processor, "player_daily_cache");
+        assert_eq!(groups[0].tripped, 2);
+        assert_eq!(groups[0].oldest, "player_daily_cache/player#a/2024-11-07");
+        assert_eq!(groups[0].oldest_reason, "player#a waits");
+        assert_eq!(groups[1].tripped, 1);
     }
 
     #[test]

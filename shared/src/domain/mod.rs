@@ -13,8 +13,11 @@
 //! - `completeness`: the morning check, breaker resets and backfill requests.
 //! - `batch`: failures of one queue batch, record by record.
 
+pub mod backfill;
 pub mod batch;
+pub mod boxscore_v3;
 pub mod breaker;
+pub mod breaker_reset;
 pub mod completeness;
 pub mod prediction;
 pub mod prediction_request;

@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use crate::domain::completeness::{CheckError, CompletenessChecker, CompletenessReport};
-use crate::ports::{BreakerResets, EventPublisher, GameDataStore, MessageSender};
+use crate::ports::{BackfillLedger, BreakerResets, EventPublisher, GameDataStore, MessageSender};
 
 /// The Lambda entry point: validates the input, runs the check, logs the report as one
 /// structured line, emits EMF and returns the report as JSON.
@@ -13,7 +13,7 @@ pub async fn handle_event<G, B, Q, E>(
     input: serde_json::Value,
 ) -> Result<CompletenessReport, CheckError>
 where
-    G: GameDataStore,
+    G: GameDataStore + BackfillLedger,
     B: BreakerResets,
     Q: MessageSender,
     E: EventPublisher,

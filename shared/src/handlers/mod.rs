@@ -2,6 +2,7 @@
 //! and builds the response; this is the only layer that sees `aws_lambda_events`
 //! types. The binaries in `functions/` wire a handler to its adapters.
 
+pub mod backfill;
 pub mod completeness_checker;
 pub mod prediction_writer;
 pub mod processor;

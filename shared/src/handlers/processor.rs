@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use super::sqs_batch::{BatchError, batch_response, queue_messages};
 use crate::domain::processor::{Processor, ProcessorTally};
 use crate::ports::{
-    BreakerStore, EventPublisher, FeatureSink, FeatureSource, GameDataStore, MessageSender,
-    PropLineStore,
+    BreakerResets, BreakerStore, EventPublisher, FeatureSink, FeatureSource, GameDataStore,
+    MessageSender, PropLineStore,
 };
 
 /// Handles one batch at `now` and returns the response with what the batch did.
@@ -19,7 +19,7 @@ pub async fn handle_batch<G, B, F, Q, E>(
 ) -> (Result<SqsBatchResponse, BatchError>, ProcessorTally)
 where
     G: GameDataStore,
-    B: BreakerStore,
+    B: BreakerStore + BreakerResets,
     F: FeatureSink + FeatureSource + PropLineStore,
     Q: MessageSender,
     E: EventPublisher,
@@ -47,7 +47,7 @@ pub async fn handle_event<G, B, F, Q, E>(
 ) -> Result<SqsBatchResponse, BatchError>
 where
     G: GameDataStore,
-    B: BreakerStore,
+    B: BreakerStore + BreakerResets,
     F: FeatureSink + FeatureSource + PropLineStore,
     Q: MessageSender,
     E: EventPublisher,

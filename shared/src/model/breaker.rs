@@ -64,4 +64,6 @@ pub struct TrippedBreaker {
     pub trip_count: u32,
     /// The work recorded while it was open (message bodies), to enqueue again.
     pub pending_work: Vec<String>,
+    /// When DynamoDB's TTL may delete the item (`None` if the item has no TTL).
+    pub expires_at: Option<DateTime<Utc>>,
 }

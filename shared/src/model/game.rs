@@ -7,6 +7,39 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Where a scheduled game stands, as the schedule source says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleStatus {
+    /// To be played (or being played): a box score is expected.
+    #[default]
+    Scheduled,
+    /// Played: a box score is expected.
+    Final,
+    /// Moved to another date (which lists it again): no box score on this date.
+    Postponed,
+    /// Not played at all: no box score ever.
+    Cancelled,
+}
+
+impl ScheduleStatus {
+    /// Whether the game is played on its date, so a box score is expected and the
+    /// teams' processors count it. Postponed and cancelled games are not.
+    pub fn is_played(self) -> bool {
+        matches!(self, ScheduleStatus::Scheduled | ScheduleStatus::Final)
+    }
+
+    /// The status as stored and reported.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleStatus::Scheduled => "scheduled",
+            ScheduleStatus::Final => "final",
+            ScheduleStatus::Postponed => "postponed",
+            ScheduleStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// One game on a schedule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,9 +50,14 @@ pub struct ScheduledGame {
     pub home: String,
     /// Away team abbreviation.
     pub away: String,
+    /// Scheduled unless the source says otherwise.
+    #[serde(default)]
+    pub status: ScheduleStatus,
 }
 
-/// The games expected on one date.
+/// The games of one date. A newer schedule of the date replaces the stored one: games
+/// it no longer lists are dropped, and an empty list records an off day (a date with
+/// no stored schedule is a failed ingest, not an off day).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {

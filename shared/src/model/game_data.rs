@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::game::{PlayerLine, TeamTotals, ZoneShots};
+use super::game::{PlayerLine, ScheduleStatus, TeamTotals, ZoneShots};
 
 /// One team's view of one scheduled game.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,4 +96,16 @@ pub struct GameStatus {
     pub away: String,
     /// Whether the box score is in.
     pub complete: bool,
+    /// As the stored schedule says; only played games are expected to complete.
+    pub status: ScheduleStatus,
+}
+
+/// A date's stored schedule as the completeness check reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DaySchedule {
+    /// Whether a schedule was stored for the date at all (an off day stores an empty
+    /// one); `false` means the schedule ingest has not happened or failed.
+    pub stored: bool,
+    /// Its games, postponed and cancelled ones included.
+    pub games: Vec<GameStatus>,
 }

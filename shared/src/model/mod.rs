@@ -20,10 +20,12 @@ pub mod work_item;
 pub use breaker::{BreakerSettings, BreakerState, TrippedBreaker};
 pub use features::{FeatureKey, PlayerGameFeatures, PredictionInputs};
 pub use game::{
-    BoxScore, PlayerLine, PlayerShots, Schedule, ScheduledGame, ShotChart, TeamTotals, ZONES,
-    ZoneShots,
+    BoxScore, PlayerLine, PlayerShots, Schedule, ScheduleStatus, ScheduledGame, ShotChart,
+    TeamTotals, ZONES, ZoneShots,
 };
-pub use game_data::{GameStatus, PlayerGame, PlayerShotGame, RosterEntry, RosterSource, TeamGame};
+pub use game_data::{
+    DaySchedule, GameStatus, PlayerGame, PlayerShotGame, RosterEntry, RosterSource, TeamGame,
+};
 pub use ids::{BreakerKey, player_lookup};
 pub use market::Market;
 pub use prediction::{LineSource, Prediction, Recommendation};

@@ -343,13 +343,30 @@ fn tripped_of(item: &HashMap<String, AttributeValue>) -> Option<TrippedBreaker> 
             .and_then(|v| v.as_ss().ok())
             .cloned()
             .unwrap_or_default(),
+        expires_at: item
+            .get(TTL_ATTRIBUTE)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .and_then(|secs| DateTime::from_timestamp(secs, 0)),
     })
 }
 
 impl BreakerTable {
-    /// Every breaker item on the sparse `tripped-by-date` index (tripped now or not yet
-    /// reset), whatever its date: a Scan of the index, which holds only those items.
-    pub async fn tripped_all(&self) -> Result<Vec<TrippedBreaker>, StoreError> {
+    /// One breaker as the reset sees it (strongly consistent), when it is on the
+    /// tripped index (tripped, or cleared with its work not yet enqueued); `None`
+    /// otherwise.
+    pub async fn tripped(&self, k: &BreakerKey) -> Result<Option<TrippedBreaker>, StoreError> {
+        Ok(self
+            .get_item(k)
+            .await?
+            .filter(|item| item.contains_key("tripped_date"))
+            .as_ref()
+            .and_then(tripped_of))
+    }
+}
+
+impl BreakerResets for BreakerTable {
+    async fn tripped_all(&self) -> Result<Vec<TrippedBreaker>, StoreError> {
         let mut found = Vec::new();
         let mut start = None;
         loop {
@@ -370,20 +387,6 @@ impl BreakerTable {
         }
     }
 
-    /// One breaker as the reset sees it (strongly consistent), when it is on the
-    /// tripped index (tripped, or cleared with its work not yet enqueued); `None`
-    /// otherwise.
-    pub async fn tripped(&self, k: &BreakerKey) -> Result<Option<TrippedBreaker>, StoreError> {
-        Ok(self
-            .get_item(k)
-            .await?
-            .filter(|item| item.contains_key("tripped_date"))
-            .as_ref()
-            .and_then(tripped_of))
-    }
-}
-
-impl BreakerResets for BreakerTable {
     async fn tripped_on(
         &self,
         analysis_date: NaiveDate,

@@ -3,17 +3,19 @@
 //! | item | pk | sk |
 //! |---|---|---|
 //! | a scheduled game | `schedule#DATE` | `game#ID` |
+//! | a date's schedule was stored (off days too) | `schedule#DATE` | `day` |
 //! | a team's view of a game | `team#ABC` | `DATE#ID` |
 //! | a player's line | `player#LOOKUP` | `DATE#ID` |
 //! | a roster entry | `roster#ABC` | `lines#LOOKUP` or `shots#LOOKUP` |
 //! | a player's shots by zone | `shots#LOOKUP` | `DATE#ID` |
 //! | a completed team-game, league-wide | `league` | `DATE#ID#ABC` |
 //! | a date's fan-out, once sent whole | `fanout#DATE` | `-` |
+//! | a game's backfill ledger (`backfill_ledger`) | `backfill#ID` | `-` |
 //!
 //! Every "before DATE" read is a Query with `sk < DATE`, newest first: `DATE#...` sorts
 //! after the bare date, so the date itself is excluded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -24,10 +26,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{is_conditional_failure, keys, s, store_err};
 use crate::model::{
-    BoxScore, GameStatus, PlayerGame, PlayerShotGame, RosterEntry, RosterSource, Schedule,
-    ShotChart, TeamGame, TeamTotals, canonical_timestamp, player_lookup,
+    BoxScore, DaySchedule, GameStatus, PlayerGame, PlayerShotGame, RosterEntry, RosterSource,
+    Schedule, ScheduleStatus, ShotChart, TeamGame, TeamTotals, canonical_timestamp, player_lookup,
 };
 use crate::ports::{BoxScoreOutcome, BoxScoreRejected, GameDataStore, StoreError};
+
+/// Sort key of a date's mark in its schedule partition, written with every schedule
+/// (`game#...` sorts before it).
+const SCHEDULE_DAY_SK: &str = "day";
 
 /// Attribute of a date's fan-out item, set once every work item was sent.
 const FAN_OUT_COMPLETE: &str = "fan_out_complete";
@@ -55,6 +61,8 @@ struct ScheduleItem {
     complete: bool,
     #[serde(default)]
     box_score_updated_at: Option<String>,
+    #[serde(default)]
+    status: ScheduleStatus,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -90,6 +98,11 @@ impl GameDataTable {
             client,
             table: table.into(),
         }
+    }
+
+    /// The client and table name, for the other records kept in this table.
+    pub(super) fn parts(&self) -> (&Client, &str) {
+        (&self.client, &self.table)
     }
 
     /// Query of one partition, `sk` condition given, newest first when `descending`.
@@ -225,6 +238,25 @@ impl GameDataTable {
         Ok(scheduled)
     }
 
+    /// Deletes a game's item unless its box score is in; returns whether it was deleted
+    /// (or was not there).
+    async fn delete_unplayed(&self, pk: String, sk: String) -> Result<bool, StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .condition_expression("attribute_not_exists(complete) OR complete = :false")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional_failure(&e) => Ok(false),
+            Err(e) => Err(store_err("DeleteItem", &self.table, e)),
+        }
+    }
+
     /// Puts an item of one box-score version unless a newer version's item is stored
     /// (then the newer one stays, and this is not an error).
     async fn put_if_not_older(
@@ -295,34 +327,85 @@ fn sides(
 }
 
 impl GameDataStore for GameDataTable {
-    async fn put_schedule(&self, schedule: &Schedule) -> Result<(), StoreError> {
+    async fn put_schedule(&self, schedule: &Schedule) -> Result<Vec<String>, StoreError> {
+        let date = schedule.game_date;
+        let stored = self.schedule_on(date).await?;
+        let was_played: HashSet<&str> = stored
+            .games
+            .iter()
+            .filter(|g| g.status.is_played())
+            .map(|g| g.game_id.as_str())
+            .collect();
+        let listed: HashSet<&str> = schedule.games.iter().map(|g| g.game_id.as_str()).collect();
+        let mut newly_played = Vec::new();
         for game in &schedule.games {
             self.client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(key(format!("schedule#{}", schedule.game_date), format!("game#{}", game.game_id))))
+                .set_key(Some(key(format!("schedule#{date}"), format!("game#{}", game.game_id))))
                 .update_expression(
-                    "SET game_id = :id, game_date = :date, home = :home, away = :away, complete = if_not_exists(complete, :false)",
+                    "SET game_id = :id, game_date = :date, home = :home, away = :away, #status = :status, \
+                     complete = if_not_exists(complete, :false)",
                 )
+                .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":id", s(&game.game_id))
-                .expression_attribute_values(":date", s(schedule.game_date.to_string()))
+                .expression_attribute_values(":date", s(date.to_string()))
                 .expression_attribute_values(":home", s(&game.home))
                 .expression_attribute_values(":away", s(&game.away))
+                .expression_attribute_values(":status", s(game.status.as_str()))
                 .expression_attribute_values(":false", AttributeValue::Bool(false))
                 .send()
                 .await
                 .map_err(|e| store_err("UpdateItem", &self.table, e))?;
-            for side in sides(
-                &game.game_id,
-                schedule.game_date,
-                &game.home,
-                &game.away,
-                None,
-            ) {
-                self.put_scheduled_team_side(&side).await?;
+            let sides = sides(&game.game_id, date, &game.home, &game.away, None);
+            if game.status.is_played() {
+                for side in &sides {
+                    self.put_scheduled_team_side(side).await?;
+                }
+                if !was_played.contains(game.game_id.as_str()) {
+                    newly_played.push(game.game_id.clone());
+                }
+            } else {
+                // A postponed or cancelled game leaves the teams' games, so no processor
+                // waits for its box score.
+                for side in &sides {
+                    self.delete_unplayed(
+                        format!("team#{}", side.team),
+                        game_sk(date, &game.game_id),
+                    )
+                    .await?;
+                }
             }
         }
-        Ok(())
+        // Games the new schedule no longer lists are dropped, unless already played.
+        for gone in stored
+            .games
+            .iter()
+            .filter(|g| !listed.contains(g.game_id.as_str()))
+        {
+            let kept = !self
+                .delete_unplayed(format!("schedule#{date}"), format!("game#{}", gone.game_id))
+                .await?;
+            if kept {
+                tracing::warn!(game_id = %gone.game_id, %date, "the new schedule drops a game that has a box score: kept");
+                continue;
+            }
+            for side in sides(&gone.game_id, date, &gone.home, &gone.away, None) {
+                self.delete_unplayed(format!("team#{}", side.team), game_sk(date, &gone.game_id))
+                    .await?;
+            }
+        }
+        // The day's mark: a date without it has no stored schedule (an ingest that has
+        // not happened or failed), which an off day's empty schedule is not.
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(key(format!("schedule#{date}"), SCHEDULE_DAY_SK)))
+            .item("games", AttributeValue::N(schedule.games.len().to_string()))
+            .send()
+            .await
+            .map_err(|e| store_err("PutItem", &self.table, e))?;
+        Ok(newly_played)
     }
 
     async fn put_box_score(&self, b: &BoxScore) -> Result<BoxScoreOutcome, BoxScoreRejected> {
@@ -424,20 +507,30 @@ impl GameDataStore for GameDataTable {
         }
     }
 
-    async fn games_on(&self, date: NaiveDate) -> Result<Vec<GameStatus>, StoreError> {
-        let items: Vec<ScheduleItem> = self
+    async fn schedule_on(&self, date: NaiveDate) -> Result<DaySchedule, StoreError> {
+        let rows: Vec<serde_json::Value> = self
             .query(format!("schedule#{date}"), "", &[], false, None)
             .await?;
-        Ok(items
-            .into_iter()
-            .map(|i| GameStatus {
+        let mut day = DaySchedule::default();
+        for row in rows {
+            if row.get(keys::SK).and_then(|v| v.as_str()) == Some(SCHEDULE_DAY_SK) {
+                day.stored = true;
+                continue;
+            }
+            let i: ScheduleItem = serde_json::from_value(row)
+                .map_err(|e| StoreError::new(format!("decoding schedule#{date}"), e))?;
+            day.games.push(GameStatus {
                 game_id: i.game_id,
                 game_date: i.game_date,
                 home: i.home,
                 away: i.away,
                 complete: i.complete,
-            })
-            .collect())
+                status: i.status,
+            });
+        }
+        // Schedules stored before the day's mark existed still count as stored.
+        day.stored |= !day.games.is_empty();
+        Ok(day)
     }
 
     async fn team_games_before(

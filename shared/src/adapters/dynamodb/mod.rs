@@ -2,6 +2,7 @@
 //! `breakers`), each implementing its ports; here the client, the key attribute names
 //! and the helpers they share.
 
+pub mod backfill_ledger;
 pub mod breakers;
 pub mod features;
 pub mod game_data;

@@ -12,8 +12,8 @@ use crate::domain::batch::BatchFailures;
 use crate::domain::processor_message::ProcessorMessage;
 use crate::model::{BreakerKey, BreakerState, QueueMessage};
 use crate::ports::{
-    BreakerStore, Destination, EventPublisher, FeatureSink, FeatureSource, GameDataStore,
-    MessageSender, PropLineStore,
+    BreakerResets, BreakerStore, Destination, EventPublisher, FeatureSink, FeatureSource,
+    GameDataStore, MessageSender, PropLineStore,
 };
 
 /// Records of a batch in flight at once; the per-record work is mostly waiting on
@@ -23,7 +23,7 @@ const RECORD_CONCURRENCY: usize = 8;
 impl<G, B, F, Q, E> Processor<G, B, F, Q, E>
 where
     G: GameDataStore,
-    B: BreakerStore,
+    B: BreakerStore + BreakerResets,
     F: FeatureSink + FeatureSource + PropLineStore,
     Q: MessageSender,
     E: EventPublisher,
@@ -65,7 +65,7 @@ where
             pending.push(async move {
                 let result: RecordResult = match message {
                     ProcessorMessage::Schedule(s) => self.ingest_schedule(s).await,
-                    ProcessorMessage::BoxScore(b) => self.ingest_box_score(b).await,
+                    ProcessorMessage::BoxScore(b) => self.ingest_box_score(b, now).await,
                     ProcessorMessage::ShotChart(c) => self.ingest_shot_chart(c).await,
                     ProcessorMessage::PropLines(l) => self.ingest_prop_lines(l, now).await,
                     ProcessorMessage::Work(w) => {

@@ -95,6 +95,14 @@ where
             }
             Err(ProcessorError::Store(e)) => Err(e.to_string()),
             Err(ProcessorError::Incomplete(reason)) => self.failed(work, &key, &reason, now).await,
+            Err(ProcessorError::NoGame(reason)) => {
+                tracing::info!(breaker = %key, reason, "no game on the analysis date: work skipped, not failed");
+                Ok(ProcessorTally {
+                    work_no_game: 1,
+                    ..Default::default()
+                }
+                .into())
+            }
         }
     }
 

@@ -22,9 +22,11 @@ where
     /// Enqueues the per-entity work of a scheduled date.
     pub(super) async fn fan_out(&self, schedule: &Schedule) -> Result<usize, StoreError> {
         let date = schedule.game_date;
+        // Postponed and cancelled games have no work: nothing is computed for them.
         let teams: Vec<&String> = schedule
             .games
             .iter()
+            .filter(|g| g.status.is_played())
             .flat_map(|g| [&g.home, &g.away])
             .collect();
         // Rosters are read a few at a time: a slate's thirty reads one after another

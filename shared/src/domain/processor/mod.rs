@@ -3,8 +3,9 @@
 //! - A schedule is stored, and the first time a date is scheduled its per-entity work is
 //!   fanned out to the processor queue (team work for both teams of every game, player
 //!   work for their rosters): `ingest`, `fan_out`.
-//! - A box score is stored (a newer correction replaces an older one) and its game is
-//!   marked complete: `ingest`.
+//! - A box score is stored (a newer correction replaces an older one), its game is
+//!   marked complete, and the tripped breakers that waited for it are reset and their
+//!   work enqueued again, through the completeness check's own reset: `ingest`.
 //! - A game's prop-lines snapshot: its names are matched to the two teams' players,
 //!   one line per player and market is chosen and stored (a newer snapshot replaces an
 //!   older one), and a moved or new line re-prices the player's predictions when his
@@ -51,8 +52,12 @@ pub struct ProcessorTally {
     pub work_failed: u64,
     /// Work items skipped because their breaker is open.
     pub work_skipped: u64,
+    /// Work items with nothing to compute: the entity's team has no game that day.
+    pub work_no_game: u64,
     /// Breakers tripped.
     pub breakers_tripped: u64,
+    /// Breakers reset because the box score they waited for was stored.
+    pub breakers_reset: u64,
     /// Work items enqueued (fan-out and follow-ups).
     pub work_enqueued: u64,
     /// Prediction requests sent.
@@ -78,7 +83,9 @@ impl std::ops::AddAssign for ProcessorTally {
         self.work_done += o.work_done;
         self.work_failed += o.work_failed;
         self.work_skipped += o.work_skipped;
+        self.work_no_game += o.work_no_game;
         self.breakers_tripped += o.breakers_tripped;
+        self.breakers_reset += o.breakers_reset;
         self.work_enqueued += o.work_enqueued;
         self.predictions_requested += o.predictions_requested;
         self.prop_snapshots += o.prop_snapshots;
@@ -97,7 +104,9 @@ impl ProcessorTally {
         m.count("WorkItemsProcessed", self.work_done);
         m.count("WorkItemsFailed", self.work_failed);
         m.count("WorkItemsSkippedBreakerOpen", self.work_skipped);
+        m.count("WorkItemsWithoutGame", self.work_no_game);
         m.count("CircuitBreakersTripped", self.breakers_tripped);
+        m.count("CircuitBreakersReset", self.breakers_reset);
         m.count("BoxScoresStored", self.box_scores_stored);
         m.count("PredictionRequestsSent", self.predictions_requested);
         m.count("PropLinesStored", self.prop_lines_stored);

@@ -40,8 +40,12 @@ where
     ) -> RecordResult {
         let err = |e: StoreError| e.to_string();
         // The game must be the scheduled one, as for a box score.
-        let games = self.games.games_on(snapshot.game_date).await.map_err(err)?;
-        let Some(game) = games.iter().find(|g| g.game_id == snapshot.game_id) else {
+        let day = self
+            .games
+            .schedule_on(snapshot.game_date)
+            .await
+            .map_err(err)?;
+        let Some(game) = day.games.iter().find(|g| g.game_id == snapshot.game_id) else {
             return Err(format!(
                 "prop lines refused: game {} is not on the schedule of {}",
                 snapshot.game_id, snapshot.game_date

@@ -38,6 +38,11 @@ pub enum ProcessorError {
     /// The entity's inputs are not all there yet; counted by its breaker.
     #[error("inputs incomplete: {0}")]
     Incomplete(String),
+    /// The entity's team has no game on the analysis date (a traded player's new team
+    /// is idle, a game was postponed): there is nothing to compute, and no data that
+    /// could arrive would change that, so the work is skipped without a breaker count.
+    #[error("nothing to compute: {0}")]
+    NoGame(String),
     /// Storage failed; retried by the queue, not held against the entity.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -141,6 +146,9 @@ pub async fn missing_inputs(
     match check_inputs(store, work).await {
         Ok(()) => Ok(None),
         Err(ProcessorError::Incomplete(reason)) => Ok(Some(reason)),
+        // Nothing can be missing for work that has nothing to compute: its breaker is
+        // reset, and the re-enqueued work is skipped.
+        Err(ProcessorError::NoGame(_)) => Ok(None),
         Err(ProcessorError::Store(e)) => Err(e),
     }
 }

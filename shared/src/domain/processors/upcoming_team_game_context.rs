@@ -3,7 +3,7 @@
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::{ProcessorError, incomplete};
+use super::ProcessorError;
 use crate::ports::GameDataStore;
 
 /// `upcoming_team_game_context`: a team's game on the analysis date.
@@ -36,7 +36,7 @@ pub async fn upcoming_team_game_context(
     let game = store
         .team_game_on(team, date)
         .await?
-        .ok_or_else(|| incomplete(format!("{team} has no game scheduled on {date}")))?;
+        .ok_or_else(|| ProcessorError::NoGame(format!("{team} has no game scheduled on {date}")))?;
     let previous = store.team_games_before(team, date, 4).await?;
     let rest_days = previous
         .first()
