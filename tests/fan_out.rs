@@ -1,5 +1,6 @@
 //! A date's fan-out is never lost: a schedule delivery that fails before or during its
-//! sends leaves the fan-out unmarked, and the redelivery sends every work item. Against
+//! sends leaves the fan-out unmarked, and the redelivery sends every work item; so does
+//! a new schedule of a date whose added games' fan-out stopped half way. Against
 //! DynamoDB Local and moto, on the committed 2024-25 week.
 
 use std::collections::BTreeSet;
@@ -84,12 +85,22 @@ fn expected_work(earlier: &[GameDay], day: &GameDay) -> BTreeSet<String> {
     expected
 }
 
-async fn redelivery_sends_the_whole_fan_out(sent_before: usize) -> Result<()> {
-    let stack = fresh_stack(&format!("fan-out-{sent_before}")).await?;
+/// `replacement`: the date was first scheduled with its first game only (and fanned
+/// out whole); the schedule that fails is the whole date, whose other games are new.
+async fn redelivery_sends_the_whole_fan_out(sent_before: usize, replacement: bool) -> Result<()> {
+    let stack = fresh_stack(&format!("fan-out-{sent_before}-{replacement}")).await?;
     let p = stack.processor().await?;
     let days = week_2024_25()?;
     stack.ingest_days(&p, &days[..1], &BTreeSet::new()).await?;
-    let expected = expected_work(&days[..1], &days[1]);
+    let mut added = days[1].clone();
+    if replacement {
+        let mut first = days[1].clone();
+        first.schedule.games.truncate(1);
+        stack.schedule_day(&p, &first).await?;
+        take_all(&stack.sqs().await, &stack.queue_url("ProcessorQueue")?).await?;
+        added.schedule.games.remove(0);
+    }
+    let expected = expected_work(&days[..1], &added);
     assert!(expected.len() > 100, "{} work items", expected.len());
     let schedule = ProcessorMessage::Schedule(days[1].schedule.clone()).to_body();
 
@@ -143,10 +154,16 @@ async fn redelivery_sends_the_whole_fan_out(sent_before: usize) -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_schedule_whose_first_delivery_failed_before_sending_fans_out_on_redelivery() -> Result<()>
 {
-    redelivery_sends_the_whole_fan_out(0).await
+    redelivery_sends_the_whole_fan_out(0, false).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_schedule_whose_first_delivery_stopped_half_way_fans_out_on_redelivery() -> Result<()> {
-    redelivery_sends_the_whole_fan_out(57).await
+    redelivery_sends_the_whole_fan_out(57, false).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_schedule_whose_added_games_stopped_half_way_sends_them_on_redelivery() -> Result<()>
+{
+    redelivery_sends_the_whole_fan_out(57, true).await
 }

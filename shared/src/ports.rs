@@ -82,11 +82,19 @@ pub trait GameDataStore: Send + Sync {
     /// Stores a date's schedule, replacing the stored one: games it no longer lists are
     /// dropped (unless their box score is in), postponed and cancelled games leave the
     /// teams' games, games already stored keep their completeness. Returns the ids of
-    /// the games that are played and were not before (new, or no longer postponed).
+    /// its played games whose work was never sent whole ([`Self::mark_fanned_out`]).
     fn put_schedule(
         &self,
         schedule: &Schedule,
     ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Marks these games' work sent whole; called only after every send succeeded, so
+    /// a fan-out that fails half way is sent again by the redelivery.
+    fn mark_fanned_out(
+        &self,
+        date: NaiveDate,
+        game_ids: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Stores a box score and marks its game complete, unless a newer version is stored.
     fn put_box_score(

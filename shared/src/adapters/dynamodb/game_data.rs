@@ -63,6 +63,9 @@ struct ScheduleItem {
     box_score_updated_at: Option<String>,
     #[serde(default)]
     status: ScheduleStatus,
+    /// Set once the game's work was sent whole (`mark_fanned_out`).
+    #[serde(default)]
+    fanned_out: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -238,6 +241,31 @@ impl GameDataTable {
         Ok(scheduled)
     }
 
+    /// A date's schedule items and whether a schedule was stored for it at all.
+    async fn schedule_items(
+        &self,
+        date: NaiveDate,
+    ) -> Result<(bool, Vec<ScheduleItem>), StoreError> {
+        let rows: Vec<serde_json::Value> = self
+            .query(format!("schedule#{date}"), "", &[], false, None)
+            .await?;
+        let mut stored = false;
+        let mut items = Vec::new();
+        for row in rows {
+            if row.get(keys::SK).and_then(|v| v.as_str()) == Some(SCHEDULE_DAY_SK) {
+                stored = true;
+                continue;
+            }
+            items.push(
+                serde_json::from_value::<ScheduleItem>(row)
+                    .map_err(|e| StoreError::new(format!("decoding schedule#{date}"), e))?,
+            );
+        }
+        // Schedules stored before the day's mark existed still count as stored.
+        stored |= !items.is_empty();
+        Ok((stored, items))
+    }
+
     /// Deletes a game's item unless its box score is in; returns whether it was deleted
     /// (or was not there).
     async fn delete_unplayed(&self, pk: String, sk: String) -> Result<bool, StoreError> {
@@ -329,15 +357,15 @@ fn sides(
 impl GameDataStore for GameDataTable {
     async fn put_schedule(&self, schedule: &Schedule) -> Result<Vec<String>, StoreError> {
         let date = schedule.game_date;
-        let stored = self.schedule_on(date).await?;
-        let was_played: HashSet<&str> = stored
-            .games
+        let (_, stored) = self.schedule_items(date).await?;
+        // Played games whose work went out whole, by an earlier schedule of the date.
+        let sent: HashSet<&str> = stored
             .iter()
-            .filter(|g| g.status.is_played())
+            .filter(|g| g.fanned_out)
             .map(|g| g.game_id.as_str())
             .collect();
         let listed: HashSet<&str> = schedule.games.iter().map(|g| g.game_id.as_str()).collect();
-        let mut newly_played = Vec::new();
+        let mut unsent = Vec::new();
         for game in &schedule.games {
             self.client
                 .update_item()
@@ -362,8 +390,8 @@ impl GameDataStore for GameDataTable {
                 for side in &sides {
                     self.put_scheduled_team_side(side).await?;
                 }
-                if !was_played.contains(game.game_id.as_str()) {
-                    newly_played.push(game.game_id.clone());
+                if !sent.contains(game.game_id.as_str()) {
+                    unsent.push(game.game_id.clone());
                 }
             } else {
                 // A postponed or cancelled game leaves the teams' games, so no processor
@@ -379,7 +407,6 @@ impl GameDataStore for GameDataTable {
         }
         // Games the new schedule no longer lists are dropped, unless already played.
         for gone in stored
-            .games
             .iter()
             .filter(|g| !listed.contains(g.game_id.as_str()))
         {
@@ -405,7 +432,7 @@ impl GameDataStore for GameDataTable {
             .send()
             .await
             .map_err(|e| store_err("PutItem", &self.table, e))?;
-        Ok(newly_played)
+        Ok(unsent)
     }
 
     async fn put_box_score(&self, b: &BoxScore) -> Result<BoxScoreOutcome, BoxScoreRejected> {
@@ -508,29 +535,47 @@ impl GameDataStore for GameDataTable {
     }
 
     async fn schedule_on(&self, date: NaiveDate) -> Result<DaySchedule, StoreError> {
-        let rows: Vec<serde_json::Value> = self
-            .query(format!("schedule#{date}"), "", &[], false, None)
-            .await?;
-        let mut day = DaySchedule::default();
-        for row in rows {
-            if row.get(keys::SK).and_then(|v| v.as_str()) == Some(SCHEDULE_DAY_SK) {
-                day.stored = true;
-                continue;
+        let (stored, items) = self.schedule_items(date).await?;
+        Ok(DaySchedule {
+            stored,
+            games: items
+                .into_iter()
+                .map(|i| GameStatus {
+                    game_id: i.game_id,
+                    game_date: i.game_date,
+                    home: i.home,
+                    away: i.away,
+                    complete: i.complete,
+                    status: i.status,
+                })
+                .collect(),
+        })
+    }
+
+    async fn mark_fanned_out(
+        &self,
+        date: NaiveDate,
+        game_ids: &[String],
+    ) -> Result<(), StoreError> {
+        for id in game_ids {
+            let marked = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("schedule#{date}"), format!("game#{id}"))))
+                .update_expression("SET fanned_out = :true")
+                // Never a phantom item for a game a newer schedule dropped meanwhile.
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .send()
+                .await;
+            match marked {
+                Ok(_) => {}
+                Err(e) if is_conditional_failure(&e) => {}
+                Err(e) => return Err(store_err("UpdateItem", &self.table, e)),
             }
-            let i: ScheduleItem = serde_json::from_value(row)
-                .map_err(|e| StoreError::new(format!("decoding schedule#{date}"), e))?;
-            day.games.push(GameStatus {
-                game_id: i.game_id,
-                game_date: i.game_date,
-                home: i.home,
-                away: i.away,
-                complete: i.complete,
-                status: i.status,
-            });
         }
-        // Schedules stored before the day's mark existed still count as stored.
-        day.stored |= !day.games.is_empty();
-        Ok(day)
+        Ok(())
     }
 
     async fn team_games_before(

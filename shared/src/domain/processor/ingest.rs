@@ -17,14 +17,14 @@ where
     Q: MessageSender,
 {
     /// Stores a schedule (replacing the date's stored one) and fans out its date's
-    /// work, unless that was done whole before; then only the work of games that are
-    /// played now and were not before (added, or no longer postponed) is sent. The
-    /// fan-out is marked done only after every send succeeded: a delivery that fails or
-    /// stops half way leaves it unmarked, and the redelivery sends it all again (work
-    /// items are idempotent). A redelivery never finds it marked with work unsent.
+    /// work, unless that was done whole before; then only the work of its played games
+    /// whose work never went out whole (added, or no longer postponed) is sent. Each is
+    /// marked sent only after every send succeeded: a delivery that fails or stops half
+    /// way leaves it unmarked, and the redelivery sends it again (work items are
+    /// idempotent). A redelivery never finds work marked sent that was not.
     pub(super) async fn ingest_schedule(&self, schedule: &Schedule) -> RecordResult {
         let err = |e: StoreError| e.to_string();
-        let newly_played = self.games.put_schedule(schedule).await.map_err(err)?;
+        let unsent = self.games.put_schedule(schedule).await.map_err(err)?;
         let mut tally = ProcessorTally {
             schedules: 1,
             ..Default::default()
@@ -32,18 +32,26 @@ where
         let date = schedule.game_date;
         if !self.games.fan_out_done(date).await.map_err(err)? {
             tally.work_enqueued = self.fan_out(schedule).await.map_err(err)? as u64;
+            self.games
+                .mark_fanned_out(date, &unsent)
+                .await
+                .map_err(err)?;
             self.games.mark_fan_out_done(date).await.map_err(err)?;
-        } else if !newly_played.is_empty() {
+        } else if !unsent.is_empty() {
             let added = Schedule {
                 game_date: date,
                 games: schedule
                     .games
                     .iter()
-                    .filter(|g| newly_played.contains(&g.game_id))
+                    .filter(|g| unsent.contains(&g.game_id))
                     .cloned()
                     .collect(),
             };
             tally.work_enqueued = self.fan_out(&added).await.map_err(err)? as u64;
+            self.games
+                .mark_fanned_out(date, &unsent)
+                .await
+                .map_err(err)?;
         }
         Ok(tally.into())
     }
