@@ -2,6 +2,10 @@
 //! invoke with the same JSON) → report, breaker resets, backfill requests. The handler
 //! is `nba_props::handlers::completeness_checker`.
 
+// The handler's future nests the SDK's futures many levels deep; computing its layout
+// in a release build needs more than the compiler's default query depth of 128.
+#![recursion_limit = "256"]
+
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use nba_props::adapters::dynamodb::{self, BreakerTable, GameDataTable};
 use nba_props::adapters::eventbridge::EventBus;

@@ -1,6 +1,10 @@
 //! `prediction-writer`: SQS batch of prediction requests → conditional writes to the
 //! predictions table. The handler is `nba_props::handlers::prediction_writer`.
 
+// The handler's future nests the SDK's futures many levels deep; computing its layout
+// in a release build needs more than the compiler's default query depth of 128.
+#![recursion_limit = "256"]
+
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use nba_props::adapters::dynamodb::{self, FeatureTable, PredictionTable};
