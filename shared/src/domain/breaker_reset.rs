@@ -73,7 +73,8 @@ where
     B: BreakerResets,
     Q: MessageSender,
 {
-    /// Sorts tripped breakers into ready and still tripped.
+    /// Sorts tripped breakers into ready and still tripped (logging each of these with
+    /// why it still waits).
     pub async fn judge(&self, tripped: Vec<TrippedBreaker>) -> Result<Judged, StoreError> {
         let judged: Vec<(TrippedBreaker, Option<String>)> = stream::iter(tripped)
             .map(|b| async move {
@@ -91,7 +92,10 @@ where
         for (b, missing) in judged {
             match missing {
                 None => out.ready.push(b),
-                Some(reason) => out.still_tripped.push((b, reason)),
+                Some(reason) => {
+                    tracing::info!(breaker = %b.key, reason, "breaker stays tripped: data still missing");
+                    out.still_tripped.push((b, reason));
+                }
             }
         }
         out.ready.sort_by(|a, b| a.key.cmp(&b.key));
@@ -167,9 +171,6 @@ where
             return Ok(ResetDone::default());
         }
         let judged = self.judge(held).await?;
-        for (b, reason) in &judged.still_tripped {
-            tracing::info!(breaker = %b.key, reason, "breaker stays tripped: data still missing");
-        }
         self.reset(&judged.ready, now).await
     }
 }

@@ -539,9 +539,6 @@ where
         let judged = resets
             .judge(self.tripped_in_horizon(request.run_at).await?)
             .await?;
-        for (b, reason) in &judged.still_tripped {
-            tracing::info!(breaker = %b.key, reason, "breaker stays tripped: data still missing");
-        }
         let ready_to_reset = judged.ready_to_reset();
         let mut done = ResetDone::default();
         if request.auto_reset_circuit_breakers {

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::game_data::GameDataTable;
-use super::{batch_get, is_conditional_failure, keys, s, store_err};
+use super::{batch_get, is_conditional_failure, keys, number, s, store_err};
 use crate::model::canonical_timestamp;
 use crate::ports::{BackfillClaim, BackfillLedger, StoreError};
 
@@ -18,13 +18,6 @@ fn key(game_id: &str) -> HashMap<String, AttributeValue> {
         (keys::PK.to_string(), s(format!("backfill#{game_id}"))),
         (keys::SK.to_string(), s("-")),
     ])
-}
-
-fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u32 {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 impl BackfillLedger for GameDataTable {

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{batch_get, is_conditional_failure, keys, s, store_err};
+use super::{batch_get, is_conditional_failure, keys, number, s, store_err};
 use crate::domain::breaker::lockout;
 use crate::model::{
     BreakerKey, BreakerSettings, BreakerState, ProcessorName, TrippedBreaker, canonical_timestamp,
@@ -36,13 +36,6 @@ fn key(k: &BreakerKey) -> HashMap<String, AttributeValue> {
             s(k.analysis_date.to_string()),
         ),
     ])
-}
-
-fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u32 {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 fn state_of(item: &HashMap<String, AttributeValue>) -> BreakerState {

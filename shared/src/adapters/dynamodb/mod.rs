@@ -76,6 +76,14 @@ pub(crate) async fn get_decoded<T: for<'de> serde::Deserialize<'de>>(
         .map_err(|e| StoreError::new(format!("decoding item of {table}"), e))
 }
 
+/// A whole-number attribute of an item, 0 when absent or not a number.
+pub(crate) fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u32 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 /// A failed call on a table, with the SDK error rendered with its sources.
 pub(crate) fn store_err(op: &str, table: &str, e: impl std::error::Error + 'static) -> StoreError {
     StoreError::new(format!("{op} {table}"), DisplayErrorContext(e))
