@@ -823,3 +823,73 @@ async fn a_player_whose_team_does_not_play_is_skipped_and_a_date_without_schedul
     assert!(report.summary().contains(&days[1].date.to_string()));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_morning_report_reaches_the_topic_subscriber_as_its_summary_text() -> Result<()> {
+    // GIVEN a week with one box score held back, the day's predictions written, and a
+    // queue subscribed to the report topic (as an email address would be)
+    let w = Withheld::ingest("report-delivered").await?;
+    let writer = w.stack.prediction_writer().await?;
+    w.stack.drain_writer(&writer).await?;
+    let subscriber = w.stack.subscribe_queue("CompletenessReportTopic").await?;
+
+    // WHEN the morning check runs on the scheduler's input, and the report rule's
+    // delivery to the topic happens (the hop moto cannot make, see `topic_relay`)
+    let report = handle_event(&w.checker.checker, w.late.morning_check_input()).await?;
+    assert_eq!(w.stack.relay_to_topics().await?, 1, "one report event");
+
+    // THEN the subscriber receives one message: the summary text itself, not JSON
+    let delivered = w.stack.delivered(&subscriber).await?;
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    let text = &delivered[0];
+    assert_eq!(text, &report.summary());
+    assert!(serde_json::from_str::<serde_json::Value>(text).is_err());
+
+    // AND it lists the missing game under its date
+    let date = report
+        .dates
+        .iter()
+        .find(|d| d.game_date == w.late.game_date)
+        .expect("the late game's date is checked");
+    let missing = &date.missing_games[0];
+    let section = format!(
+        "Missing box scores by date:\n  {}: 1 of {} game(s)\n    {} {} @ {}\n",
+        w.late.game_date, date.games_expected, w.late.game_id, missing.away, missing.home
+    );
+    assert!(text.contains(&section), "{text}");
+
+    // AND yesterday's predictions with and without a line, as the table holds them
+    let stored = writer.predictions.for_game_date(report.game_date).await?;
+    assert!(!stored.is_empty(), "predictions for {}", report.game_date);
+    assert!(
+        text.contains(&format!(
+            "Predictions for {}: {} (with a sportsbook line / without):",
+            report.game_date,
+            stored.len()
+        )),
+        "{text}"
+    );
+    for market in nba_props::model::Market::ALL {
+        let of: Vec<_> = stored.iter().filter(|p| p.market == market).collect();
+        let with = of
+            .iter()
+            .filter(|p| p.line_source == nba_props::model::LineSource::ActualProp)
+            .count();
+        assert!(
+            text.contains(&format!("\n  {market}: {with} / {}", of.len() - with)),
+            "{market}: {text}"
+        );
+    }
+    // AND the breakers still waiting, by processor with the oldest
+    assert!(report.breakers_still_tripped > 0);
+    for p in &report.still_tripped_by_processor {
+        assert!(
+            text.contains(&format!(
+                "{}: {} tripped, oldest {}",
+                p.processor, p.tripped, p.oldest
+            )),
+            "{text}"
+        );
+    }
+    Ok(())
+}

@@ -83,6 +83,8 @@ async fn the_replays_figures_match_the_fixture_files() -> Result<()> {
     );
     // (each morning's report is published on the bus)
     assert!(r.eventbridge["PutEvents"] >= 4, "{:?}", r.eventbridge);
+    // AND each morning's report reached the report topic's subscriber
+    assert_eq!(report.morning_reports, (4, 4));
     // AND every single-item write consumed at least one write unit, as the responses
     // reported (a refused conditional write is counted as one), and reads consumed units
     for function in ["processor", "prediction-writer"] {

@@ -531,12 +531,21 @@ fn functions_publish_pipeline_events_only_and_the_backfill_box_scores_only() {
 }
 
 #[test]
-fn ingest_events_that_cannot_be_delivered_end_in_a_watched_dead_letter_queue() {
+fn events_that_a_rule_cannot_deliver_end_in_a_watched_dead_letter_queue() {
     let t = template();
-    let rule = &t.resources["IngestToProcessorRule"].properties;
-    let targets = rule["Targets"].as_sequence().expect("targets");
-    assert!(!targets.is_empty());
-    for target in targets {
+    let rules = t.ids_of("AWS::Events::Rule");
+    assert!(rules.len() >= 3, "{rules:?}");
+    for (rule_id, target) in rules.iter().flat_map(|r| {
+        t.resources[*r].properties["Targets"]
+            .as_sequence()
+            .expect("targets")
+            .iter()
+            .map(move |target| (r.to_string(), target))
+    }) {
+        assert!(
+            target["RetryPolicy"]["MaximumEventAgeInSeconds"].as_u64() >= Some(3600),
+            "{rule_id}: retries for at least an hour"
+        );
         let dlq = nba_props_cli::template::referenced_id(&target["DeadLetterConfig"]["Arn"])
             .unwrap()
             .expect("every target has a dead-letter queue");
@@ -545,12 +554,9 @@ fn ingest_events_that_cannot_be_delivered_end_in_a_watched_dead_letter_queue() {
         let allowed = t.ids_of("AWS::SQS::QueuePolicy").into_iter().any(|p| {
             let props = &t.resources[p].properties;
             references(&props["Queues"]).contains(&dlq)
-                && references(&props["PolicyDocument"]).contains(&"IngestToProcessorRule".into())
+                && references(&props["PolicyDocument"]).contains(&rule_id)
         });
-        assert!(
-            allowed,
-            "no queue policy lets the ingest rule send to {dlq}"
-        );
+        assert!(allowed, "no queue policy lets {rule_id} send to {dlq}");
         let watched = t
             .ids_of("AWS::CloudWatch::Alarm")
             .into_iter()
@@ -645,6 +651,24 @@ const DEPLOY_ACTIONS: &[(&str, &[&str])] = &[
             "events:DescribeRule",
             "events:PutTargets",
             "events:RemoveTargets",
+        ],
+    ),
+    (
+        "AWS::SNS::Topic",
+        &[
+            "sns:CreateTopic",
+            "sns:DeleteTopic",
+            "sns:GetTopicAttributes",
+            "sns:SetTopicAttributes",
+        ],
+    ),
+    ("AWS::SNS::TopicPolicy", &["sns:SetTopicAttributes"]),
+    (
+        "AWS::SNS::Subscription",
+        &[
+            "sns:Subscribe",
+            "sns:Unsubscribe",
+            "sns:GetSubscriptionAttributes",
         ],
     ),
     (
@@ -760,7 +784,8 @@ fn every_dead_letter_queue_is_found_and_watched() {
             "CompletenessCheckDeadLetterQueue",
             "IngestDeadLetterQueue",
             "PredictionDeadLetterQueue",
-            "ProcessorDeadLetterQueue"
+            "ProcessorDeadLetterQueue",
+            "ReportDeliveryDeadLetterQueue"
         ]
     );
     for dlq in &dlqs {
@@ -812,4 +837,53 @@ fn the_morning_checks_findings_are_alarmed_from_its_own_metrics() {
     }
     watched.sort();
     assert_eq!(watched, ["BreakersStillTripped", "GamesMissingOverADay"]);
+}
+
+/// The morning report reaches people: a rule on the checker's `Completeness Report`
+/// hands the topic the summary text alone, only that rule may publish to the topic,
+/// and an email subscription exists exactly when `ReportEmail` is set.
+#[test]
+fn the_morning_report_is_delivered_as_text_to_a_topic_with_an_optional_email() {
+    let t = template();
+    let rule = &t.resources["CompletenessReportRule"].properties;
+    assert_eq!(
+        rule["EventPattern"]["detail-type"][0].as_str(),
+        Some(nba_props::domain::completeness::COMPLETENESS_REPORT)
+    );
+    let target = &rule["Targets"][0];
+    assert_eq!(
+        references(&target["Arn"]),
+        ["CompletenessReportTopic"],
+        "the rule targets the topic"
+    );
+    let transformer = nba_props_cli::topic_relay::InputTransformer::of_target(target)
+        .unwrap()
+        .expect("an input transformer");
+    // What the checker publishes (the summary field of the report's detail) is what
+    // the transformer delivers, and nothing else.
+    let event = serde_json::json!({"detail": {"summary": "line one\nline two", "dates": []}});
+    assert_eq!(transformer.apply(&event).unwrap(), "line one\nline two");
+
+    let policy = &t.resources["CompletenessReportTopicPolicy"].properties;
+    assert_eq!(references(&policy["Topics"]), ["CompletenessReportTopic"]);
+    let statements = policy["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .expect("statements");
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Action"].as_str(), Some("sns:Publish"));
+    assert_eq!(
+        references(&statements[0]["Condition"]),
+        ["CompletenessReportRule"],
+        "only the report rule may publish"
+    );
+
+    let email = &t.resources["CompletenessReportEmail"];
+    assert_eq!(email.kind, "AWS::SNS::Subscription");
+    assert_eq!(email.condition.as_deref(), Some("HasReportEmail"));
+    assert_eq!(email.properties["Protocol"].as_str(), Some("email"));
+    assert_eq!(references(&email.properties["Endpoint"]), ["ReportEmail"]);
+    assert_eq!(
+        t.parameters.get("ReportEmail").map(String::as_str),
+        Some("")
+    );
 }

@@ -139,8 +139,8 @@ pub struct ResetReport {
 
 /// Resets one breaker the way the morning check does: a conditional clear, then its
 /// recorded work enqueued again, then that work forgotten.
-pub async fn reset<G, Q, E>(
-    checker: &CompletenessChecker<G, BreakerTable, Q, E>,
+pub async fn reset<G, Q, E, P>(
+    checker: &CompletenessChecker<G, BreakerTable, Q, E, P>,
     key: &BreakerKey,
     now: DateTime<Utc>,
 ) -> Result<ResetReport>

@@ -22,3 +22,4 @@ pub mod replay;
 pub mod runtime_api;
 pub mod stack_resources;
 pub mod template;
+pub mod topic_relay;

@@ -79,7 +79,8 @@ pub struct LocalBackfill {
 }
 
 /// The completeness checker as deployed, over the local stack.
-pub type LocalCheckerHandler = CompletenessChecker<GameDataTable, BreakerTable, Queues, EventBus>;
+pub type LocalCheckerHandler =
+    CompletenessChecker<GameDataTable, BreakerTable, Queues, EventBus, PredictionTable>;
 
 /// The completeness checker wired to a local stack, with its parts exposed for tests.
 #[derive(Debug, Clone)]
@@ -102,7 +103,8 @@ impl LocalStack {
         let counted = dynamodb::client(&sdk, Some(requests.clone()));
         let checker = CompletenessChecker {
             games: GameDataTable::new(counted.clone(), &config.game_data_table),
-            breakers: BreakerTable::new(counted, &config.breakers_table),
+            breakers: BreakerTable::new(counted.clone(), &config.breakers_table),
+            predictions: PredictionTable::new(counted, &config.predictions_table),
             queues: Queues::new(
                 self.sqs().await,
                 Some(config.processor_queue_url.clone()),

@@ -273,8 +273,9 @@ pub async fn breakers(args: BreakersArgs) -> Result<ExitCode> {
                     Some(stack.get("ProcessorQueue")?.to_string()),
                     None,
                 ),
-                // A reset publishes nothing; the bus is not read.
+                // A reset publishes nothing and counts no predictions.
                 events: EventBus::new(aws_sdk_eventbridge::Client::new(&sdk), ""),
+                predictions: (),
                 metrics_namespace: String::new(),
                 lookback_days: 0,
             };
@@ -594,7 +595,8 @@ pub async fn check(args: CheckArgs) -> Result<ExitCode> {
         let ddb = dynamodb::client(&sdk, None);
         let checker = CompletenessChecker {
             games: GameDataTable::new(ddb.clone(), stack.get("GameDataTable")?),
-            breakers: BreakerTable::new(ddb, stack.get("BreakersTable")?),
+            breakers: BreakerTable::new(ddb.clone(), stack.get("BreakersTable")?),
+            predictions: PredictionTable::new(ddb, stack.get("PredictionsTable")?),
             queues: Queues::new(
                 aws_sdk_sqs::Client::new(&sdk),
                 Some(stack.get("ProcessorQueue")?.to_string()),

@@ -7,19 +7,8 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use chrono::NaiveDate;
 use nba_props::adapters::dynamodb::PredictionTable;
-use nba_props::model::{LineSource, Market, Prediction};
+use nba_props::model::{Market, MarketLineCount, Prediction, count_by_market};
 use serde::Serialize;
-
-/// Predictions of one market on one date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MarketCount {
-    /// Market.
-    pub market: Market,
-    /// Predictions with a sportsbook line.
-    pub with_line: usize,
-    /// Predictions without one (`NO_PROP_LINE`).
-    pub without_line: usize,
-}
 
 /// What the table holds for one date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,28 +19,14 @@ pub struct DateCounts {
     pub predictions: usize,
     /// Players with at least one.
     pub players: usize,
-    /// Per market.
-    pub markets: Vec<MarketCount>,
+    /// Per market, with a line and without.
+    pub markets: Vec<MarketLineCount>,
 }
 
 /// Counts one date's predictions by market (through the `by-game-date` index).
 pub async fn counts(table: &PredictionTable, date: NaiveDate) -> Result<DateCounts> {
     let stored = table.for_game_date(date).await?;
-    let markets = Market::ALL
-        .into_iter()
-        .map(|market| {
-            let of: Vec<&Prediction> = stored.iter().filter(|p| p.market == market).collect();
-            let with_line = of
-                .iter()
-                .filter(|p| p.line_source == LineSource::ActualProp)
-                .count();
-            MarketCount {
-                market,
-                with_line,
-                without_line: of.len() - with_line,
-            }
-        })
-        .collect();
+    let markets = count_by_market(stored.iter().map(|p| (p.market, p.line_source)));
     let players: std::collections::BTreeSet<&str> =
         stored.iter().map(|p| p.player_lookup.as_str()).collect();
     Ok(DateCounts {

@@ -14,6 +14,7 @@ use serde_yaml::Value;
 
 use crate::local_aws::{Endpoints, repo_root};
 use crate::template::{Physical, Resolver, Template};
+use crate::topic_relay::TopicRelay;
 
 /// The template's resources as created on the local stack.
 #[derive(Debug, Clone)]
@@ -29,6 +30,9 @@ pub struct LocalStack {
     /// SQS and EventBridge requests sent through this stack's clients (the functions',
     /// the event sources' and the harness's), per operation.
     pub moto_requests: RequestCounter,
+    /// Rule targets that are SNS topics, which moto's EventBridge cannot deliver to:
+    /// each gets a relay queue instead (`topic_relay`).
+    pub topic_relays: Vec<TopicRelay>,
 }
 
 fn text<'a>(v: &'a Value, field: &str) -> Result<&'a str> {
@@ -144,6 +148,7 @@ impl LocalStack {
             physical,
             endpoints: endpoints.clone(),
             moto_requests: RequestCounter::default(),
+            topic_relays: Vec::new(),
         };
         stack.create_buses_and_rules().await?;
         // Redrive policies refer to other queues, so they are set once all exist.
@@ -173,10 +178,35 @@ impl LocalStack {
         Ok(stack)
     }
 
-    /// Event buses, then rules with their targets (moto routes PutEvents to SQS
-    /// targets by pattern). Queue policies are not created: moto does not enforce them.
+    /// SNS topics, event buses, then rules with their targets (moto routes PutEvents to
+    /// SQS targets by pattern; an SNS target gets a relay queue, see `topic_relay`).
+    /// Queue and topic policies are not created: moto does not enforce them.
     async fn create_buses_and_rules(&mut self) -> Result<()> {
         let events = aws_sdk_eventbridge::Client::new(&self.endpoints.moto_config().await);
+        let sns = aws_sdk_sns::Client::new(&self.endpoints.moto_config().await);
+        let sqs = aws_sdk_sqs::Client::new(&self.endpoints.moto_config().await);
+        for id in self
+            .template
+            .ids_of("AWS::SNS::Topic")
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+        {
+            let props = &self.template.resources[&id].properties;
+            let name = match props.get("TopicName") {
+                Some(v) => self.resolver().resolve(v)?,
+                None => format!("{}-{id}", self.name),
+            };
+            let arn = sns
+                .create_topic()
+                .name(&name)
+                .send()
+                .await
+                .with_context(|| format!("creating topic {id}"))?
+                .topic_arn
+                .ok_or_else(|| anyhow!("no ARN for topic {id}"))?;
+            self.physical.insert(id, Physical::Topic { name, arn });
+        }
         for id in self
             .template
             .ids_of("AWS::Events::EventBus")
@@ -237,11 +267,17 @@ impl LocalStack {
                 .into_iter()
                 .flatten()
             {
-                let target_arn = self.resolver().resolve(
+                let mut target_arn = self.resolver().resolve(
                     target
                         .get("Arn")
                         .ok_or_else(|| anyhow!("rule {id}: target without Arn"))?,
                 )?;
+                if target_arn.starts_with("arn:aws:sns:") {
+                    let relay =
+                        TopicRelay::create(&sqs, &self.name, &id, target, &target_arn).await?;
+                    target_arn = relay.queue_arn.clone();
+                    self.topic_relays.push(relay);
+                }
                 events
                     .put_targets()
                     .rule(&name)

@@ -140,7 +140,8 @@ pub struct LateReport {
     /// Seconds from the backfill's fetch to the processor queue drained: fetched over
     /// HTTP, published, routed, stored, breakers reset, their work enqueued and run.
     pub seconds_to_heal: f64,
-    /// The morning summaries while it was missing and once it had arrived.
+    /// The morning reports the topic's subscriber received while it was missing and
+    /// once it had arrived.
     pub summaries: Vec<String>,
 }
 
@@ -193,6 +194,8 @@ pub struct ReplayReport {
     pub late: Option<LateReport>,
     /// (player, date, market) keys with more than one item in the predictions table.
     pub duplicate_keys_in_table: usize,
+    /// Morning checks run, and the reports a subscriber of the report topic received.
+    pub morning_reports: (usize, usize),
     /// Wall time of the run, seconds.
     pub wall_seconds: f64,
     /// Requests sent.
@@ -270,6 +273,9 @@ pub async fn run(
         ProgressBar::hidden()
     };
 
+    // The report topic's subscriber: where an email address would be.
+    let mailbox = stack.subscribe_queue("CompletenessReportTopic").await?;
+    let mut morning_reports = (0, 0);
     let mut reports = Vec::with_capacity(days.len());
     let mut summaries = Vec::new();
     let mut late_arrived = false;
@@ -317,8 +323,13 @@ pub async fn run(
         );
         report.breakers_reset = check.circuit_breakers_reset;
         report.games_missing = check.missing_games.len();
+        // The report rule's delivery to the topic (emulated locally: `topic_relay`).
+        stack.relay_to_topics().await?;
+        let delivered = stack.delivered(&mailbox).await?;
+        morning_reports.0 += 1;
+        morning_reports.1 += delivered.len();
         if late.is_some() && (!check.missing_games.is_empty() || check.circuit_breakers_reset > 0) {
-            summaries.push(check.summary());
+            summaries.extend(delivered);
         }
         // The backfill answers the check's requests (the rule routes them to its
         // queue); what it publishes reaches the processor by the ingest rule, which
@@ -530,6 +541,7 @@ pub async fn run(
         prop_conversion,
         late,
         duplicate_keys_in_table: duplicate_keys,
+        morning_reports,
         wall_seconds: started.elapsed().as_secs_f64(),
         requests,
         bill,
@@ -720,6 +732,11 @@ impl ReplayReport {
             self.predictions.len(),
             self.duplicate_keys_in_table,
             self.wall_seconds
+        )?;
+        writeln!(
+            out,
+            "morning reports: {} checks, {} delivered to the report topic's subscriber",
+            self.morning_reports.0, self.morning_reports.1
         )?;
         Ok(())
     }

@@ -113,6 +113,11 @@ impl StackResources {
                         url: name.clone(),
                         arn: String::new(),
                     },
+                    // A topic's physical id is its ARN.
+                    "AWS::SNS::Topic" => Physical::Topic {
+                        name: name.rsplit(':').next().unwrap_or(name).to_string(),
+                        arn: name.clone(),
+                    },
                     _ => Physical::Named {
                         name: name.clone(),
                         arn: String::new(),

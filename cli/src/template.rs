@@ -27,6 +27,8 @@ pub struct Resource {
     pub deletion_policy: Option<String>,
     /// `UpdateReplacePolicy`, when set.
     pub update_replace_policy: Option<String>,
+    /// `Condition`: the resource exists only when it holds.
+    pub condition: Option<String>,
 }
 
 /// The parsed template.
@@ -74,6 +76,13 @@ pub enum Physical {
         /// Queue ARN.
         arn: String,
     },
+    /// An SNS topic: `Ref` gives its ARN, as CloudFormation's does.
+    Topic {
+        /// Topic name.
+        name: String,
+        /// Topic ARN.
+        arn: String,
+    },
     /// Anything else: `Ref` gives the name, `Arn` a made-up ARN.
     Named {
         /// Physical name.
@@ -119,6 +128,10 @@ impl Template {
                         .map(String::from),
                     update_replace_policy: body
                         .get("UpdateReplacePolicy")
+                        .and_then(Value::as_str)
+                        .map(String::from),
+                    condition: body
+                        .get("Condition")
                         .and_then(Value::as_str)
                         .map(String::from),
                 },
@@ -455,6 +468,7 @@ impl<'t> Resolver<'t> {
         Ok(match self.physical(id)? {
             Physical::Table { name, .. } | Physical::Named { name, .. } => name.clone(),
             Physical::Queue { url, .. } => url.clone(),
+            Physical::Topic { arn, .. } => arn.clone(),
         })
     }
 
@@ -469,6 +483,8 @@ impl<'t> Resolver<'t> {
             (Physical::Queue { name, .. }, "QueueName") => name.clone(),
             (Physical::Queue { url, .. }, "QueueUrl") => url.clone(),
             (Physical::Named { name, .. }, "Name") => name.clone(),
+            (Physical::Topic { name, .. }, "TopicName") => name.clone(),
+            (Physical::Topic { arn, .. }, "TopicArn") => arn.clone(),
             (_, attr) => bail!("attribute {id}.{attr} is not known locally"),
         })
     }

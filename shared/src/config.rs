@@ -316,6 +316,8 @@ pub struct CheckerConfig {
     pub game_data_table: String,
     /// Breakers table.
     pub breakers_table: String,
+    /// Predictions table (the report counts a date's predictions with and without a line).
+    pub predictions_table: String,
     /// Processor queue URL (reset breakers' work is enqueued there).
     pub processor_queue_url: String,
     /// Event bus name (backfill requests and the report).
@@ -337,6 +339,7 @@ impl CheckerConfig {
         Ok(Self {
             game_data_table: required(src, vars::GAME_DATA_TABLE)?,
             breakers_table: required(src, vars::BREAKERS_TABLE)?,
+            predictions_table: required(src, vars::PREDICTIONS_TABLE)?,
             processor_queue_url: required(src, vars::PROCESSOR_QUEUE_URL)?,
             event_bus_name: required(src, vars::EVENT_BUS_NAME)?,
             metrics_namespace: optional(src, vars::METRICS_NAMESPACE)
@@ -504,6 +507,7 @@ impl fmt::Display for CheckerConfig {
             &[
                 (vars::GAME_DATA_TABLE, &self.game_data_table),
                 (vars::BREAKERS_TABLE, &self.breakers_table),
+                (vars::PREDICTIONS_TABLE, &self.predictions_table),
                 (vars::PROCESSOR_QUEUE_URL, &self.processor_queue_url),
                 (vars::EVENT_BUS_NAME, &self.event_bus_name),
                 (vars::METRICS_NAMESPACE, &self.metrics_namespace),

@@ -11,9 +11,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashSet;
 
 use crate::model::{
-    BoxScore, BreakerKey, BreakerSettings, BreakerState, DaySchedule, FeatureKey, PlayerGame,
-    PlayerShotGame, Prediction, PredictionInputs, ProcessorName, PropLine, RosterEntry, Schedule,
-    ShotChart, TeamGame, TrippedBreaker,
+    BoxScore, BreakerKey, BreakerSettings, BreakerState, DaySchedule, FeatureKey, MarketLineCount,
+    PlayerGame, PlayerShotGame, Prediction, PredictionInputs, ProcessorName, PropLine, RosterEntry,
+    Schedule, ShotChart, TeamGame, TrippedBreaker,
 };
 
 /// A storage, queue or bus call that failed (network, throttling after the SDK's
@@ -388,6 +388,15 @@ pub trait PredictionStore: Send + Sync {
         &self,
         prediction: &Prediction,
     ) -> impl Future<Output = Result<WriteOutcome, StoreError>> + Send;
+}
+
+/// Reads what the predictions table holds for a date, for the morning report.
+pub trait PredictionCounts: Send + Sync {
+    /// The date's current predictions by market, with a line and without.
+    fn line_counts(
+        &self,
+        game_date: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<MarketLineCount>, StoreError>> + Send;
 }
 
 // ---------------------------------------------------------------------------------

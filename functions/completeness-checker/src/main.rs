@@ -7,7 +7,7 @@
 #![recursion_limit = "256"]
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use nba_props::adapters::dynamodb::{self, BreakerTable, GameDataTable};
+use nba_props::adapters::dynamodb::{self, BreakerTable, GameDataTable, PredictionTable};
 use nba_props::adapters::eventbridge::EventBus;
 use nba_props::adapters::sdk_config::load_sdk_config;
 use nba_props::adapters::sqs::Queues;
@@ -23,7 +23,8 @@ async fn main() -> Result<(), Error> {
     let ddb = dynamodb::client(&sdk, None);
     let checker = CompletenessChecker {
         games: GameDataTable::new(ddb.clone(), &config.game_data_table),
-        breakers: BreakerTable::new(ddb, &config.breakers_table),
+        breakers: BreakerTable::new(ddb.clone(), &config.breakers_table),
+        predictions: PredictionTable::new(ddb, &config.predictions_table),
         queues: Queues::new(
             aws_sdk_sqs::Client::new(&sdk),
             Some(config.processor_queue_url.clone()),

@@ -29,9 +29,10 @@ pub use crate::config::{DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS};
 use crate::domain::breaker_reset::{BreakerReset, ResetDone};
 use crate::metrics::Metrics;
 use crate::model::time::parse_game_date;
-use crate::model::{ScheduleStatus, TrippedBreaker, canonical_timestamp};
+use crate::model::{MarketLineCount, ScheduleStatus, TrippedBreaker, canonical_timestamp};
 use crate::ports::{
-    BackfillLedger, BreakerResets, EventPublisher, GameDataStore, MessageSender, StoreError,
+    BackfillLedger, BreakerResets, EventPublisher, GameDataStore, MessageSender, PredictionCounts,
+    StoreError,
 };
 
 /// Detail-type of the event asking a scraper to fetch a missing box score again.
@@ -318,6 +319,10 @@ pub struct CompletenessReport {
     pub checked_at: String,
     /// Per checked date, oldest first.
     pub dates: Vec<DateCompleteness>,
+    /// The current predictions of `game_date` (yesterday's games, on the schedule's
+    /// run) by market, with a sportsbook line and without.
+    #[serde(default)]
+    pub predictions: Vec<MarketLineCount>,
 }
 
 impl CompletenessReport {
@@ -354,18 +359,26 @@ impl CompletenessReport {
                 self.games_complete, self.games_expected
             );
         }
-        for d in &self.dates {
-            for g in &d.missing_games {
+        if !self.missing_games.is_empty() {
+            let _ = writeln!(s, "Missing box scores by date:");
+            for d in self.dates.iter().filter(|d| !d.missing_games.is_empty()) {
                 let _ = writeln!(
                     s,
-                    "  missing: {} {} @ {} ({})",
-                    g.game_id, g.away, g.home, g.game_date
+                    "  {}: {} of {} game(s)",
+                    d.game_date,
+                    d.missing_games.len(),
+                    d.games_expected
                 );
+                for g in &d.missing_games {
+                    let _ = writeln!(s, "    {} {} @ {}", g.game_id, g.away, g.home);
+                }
             }
+        }
+        for d in &self.dates {
             for g in &d.not_played {
                 let _ = writeln!(
                     s,
-                    "  {}: {} {} @ {} ({})",
+                    "Not played ({}): {} {} @ {} ({})",
                     g.status.as_str(),
                     g.game_id,
                     g.away,
@@ -407,6 +420,21 @@ impl CompletenessReport {
                 "\n  {}: {} tripped, oldest {} ({})",
                 p.processor, p.tripped, p.oldest, p.oldest_reason
             );
+        }
+        if !self.predictions.is_empty() {
+            let total: u32 = self
+                .predictions
+                .iter()
+                .map(|m| m.with_line + m.without_line)
+                .sum();
+            let _ = write!(
+                s,
+                "\nPredictions for {}: {total} (with a sportsbook line / without):",
+                self.game_date
+            );
+            for m in &self.predictions {
+                let _ = write!(s, "\n  {}: {} / {}", m.market, m.with_line, m.without_line);
+            }
         }
         s
     }
@@ -458,7 +486,7 @@ pub enum CheckError {
 
 /// The checker's ports.
 #[derive(Debug, Clone)]
-pub struct CompletenessChecker<G, B, Q, E> {
+pub struct CompletenessChecker<G, B, Q, E, P> {
     /// Schedules and box scores.
     pub games: G,
     /// Breakers.
@@ -467,18 +495,21 @@ pub struct CompletenessChecker<G, B, Q, E> {
     pub queues: Q,
     /// The bus, for backfill requests and the report.
     pub events: E,
+    /// The predictions table, read for the report's counts.
+    pub predictions: P,
     /// EMF namespace.
     pub metrics_namespace: String,
     /// Days looked back when the input does not say.
     pub lookback_days: u32,
 }
 
-impl<G, B, Q, E> CompletenessChecker<G, B, Q, E>
+impl<G, B, Q, E, P> CompletenessChecker<G, B, Q, E, P>
 where
     G: GameDataStore + BackfillLedger,
     B: BreakerResets,
     Q: MessageSender,
     E: EventPublisher,
+    P: PredictionCounts,
 {
     /// The EMF namespace of this checker's metrics.
     pub fn metrics_namespace(&self) -> &str {
@@ -587,6 +618,7 @@ where
         }
         let mut backfill_given_up: Vec<String> = given_up.into_iter().collect();
         backfill_given_up.sort();
+        let predictions = self.predictions.line_counts(request.game_date).await?;
 
         let report = CompletenessReport {
             game_date: request.game_date,
@@ -613,6 +645,7 @@ where
             dry_run: request.dry_run,
             checked_at: canonical_timestamp(request.run_at),
             dates,
+            predictions,
         };
         if writes {
             let mut detail = serde_json::to_value(&report).expect("reports serialise");
@@ -639,8 +672,8 @@ where
     }
 }
 
-/// The reset path alone needs no bus and no backfill ledger.
-impl<G, B, Q, E> CompletenessChecker<G, B, Q, E>
+/// The reset path alone needs no bus, no backfill ledger and no predictions.
+impl<G, B, Q, E, P> CompletenessChecker<G, B, Q, E, P>
 where
     G: GameDataStore,
     B: BreakerResets,
@@ -835,6 +868,18 @@ mod tests {
                     }],
                 },
             ],
+            predictions: vec![
+                MarketLineCount {
+                    market: crate::model::Market::Points,
+                    with_line: 150,
+                    without_line: 40,
+                },
+                MarketLineCount {
+                    market: crate::model::Market::Rebounds,
+                    with_line: 0,
+                    without_line: 190,
+                },
+            ],
         }
     }
 
@@ -843,8 +888,23 @@ mod tests {
         let s = report(false).summary();
         assert!(s.contains("for 2024-11-05 to 2024-11-06"), "{s}");
         assert!(s.contains("11 of 12 games complete"), "{s}");
-        assert!(s.contains("0022400180 NYK @ BOS"), "{s}");
-        assert!(s.contains("postponed: 0022400181 ORL @ MIA"), "{s}");
+        // Missing games sit under their date, the date with its count.
+        assert!(
+            s.contains(
+                "Missing box scores by date:\n  2024-11-06: 1 of 12 game(s)\n    0022400180 NYK @ BOS\n"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("Not played (postponed): 0022400181 ORL @ MIA (2024-11-06)"),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                "Predictions for 2024-11-06: 380 (with a sportsbook line / without):\n  points: 150 / 40\n  rebounds: 0 / 190"
+            ),
+            "{s}"
+        );
         assert!(
             s.contains("player_daily_cache: 2 tripped, oldest player_daily_cache/player#jalenbrunson/2024-11-07"),
             "{s}"

@@ -4,12 +4,14 @@
 use chrono::Utc;
 
 use crate::domain::completeness::{CheckError, CompletenessChecker, CompletenessReport};
-use crate::ports::{BackfillLedger, BreakerResets, EventPublisher, GameDataStore, MessageSender};
+use crate::ports::{
+    BackfillLedger, BreakerResets, EventPublisher, GameDataStore, MessageSender, PredictionCounts,
+};
 
 /// The Lambda entry point: validates the input, runs the check, logs the report as one
 /// structured line, emits EMF and returns the report as JSON.
-pub async fn handle_event<G, B, Q, E>(
-    checker: &CompletenessChecker<G, B, Q, E>,
+pub async fn handle_event<G, B, Q, E, P>(
+    checker: &CompletenessChecker<G, B, Q, E, P>,
     input: serde_json::Value,
 ) -> Result<CompletenessReport, CheckError>
 where
@@ -17,6 +19,7 @@ where
     B: BreakerResets,
     Q: MessageSender,
     E: EventPublisher,
+    P: PredictionCounts,
 {
     let report = checker.check_input(&input, Utc::now()).await?;
     tracing::info!(

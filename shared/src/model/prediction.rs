@@ -92,3 +92,61 @@ impl Prediction {
         format!("{game_date}#{market}")
     }
 }
+
+/// How many predictions of one market a date has, with a sportsbook line and without.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketLineCount {
+    /// Market.
+    pub market: Market,
+    /// Predictions made against a stored sportsbook line.
+    pub with_line: u32,
+    /// Predictions without one (`NO_PROP_LINE`).
+    pub without_line: u32,
+}
+
+/// Counts predictions by market, every market listed (zeros included), in
+/// `Market::ALL` order.
+pub fn count_by_market(
+    predictions: impl IntoIterator<Item = (Market, LineSource)>,
+) -> Vec<MarketLineCount> {
+    let mut counts: Vec<MarketLineCount> = Market::ALL
+        .into_iter()
+        .map(|market| MarketLineCount {
+            market,
+            with_line: 0,
+            without_line: 0,
+        })
+        .collect();
+    for (market, source) in predictions {
+        if let Some(c) = counts.iter_mut().find(|c| c.market == market) {
+            match source {
+                LineSource::ActualProp => c.with_line += 1,
+                LineSource::NoPropLine => c.without_line += 1,
+            }
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_split_by_market_and_line_with_every_market_listed() {
+        let counts = count_by_market([
+            (Market::Points, LineSource::ActualProp),
+            (Market::Points, LineSource::NoPropLine),
+            (Market::Points, LineSource::ActualProp),
+            (Market::Assists, LineSource::NoPropLine),
+        ]);
+        let of = |m: Market| {
+            let c = counts.iter().find(|c| c.market == m).unwrap();
+            (c.with_line, c.without_line)
+        };
+        assert_eq!(counts.len(), Market::ALL.len());
+        assert_eq!(of(Market::Points), (2, 1));
+        assert_eq!(of(Market::Assists), (0, 1));
+        assert_eq!(of(Market::Rebounds), (0, 0));
+    }
+}

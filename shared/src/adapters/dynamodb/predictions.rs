@@ -20,8 +20,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 
 use super::{get_decoded, keys, s};
 
-use crate::model::Prediction;
-use crate::ports::{PredictionStore, StoreError, WriteOutcome};
+use crate::model::{LineSource, Market, MarketLineCount, Prediction, count_by_market};
+use crate::ports::{PredictionCounts, PredictionStore, StoreError, WriteOutcome};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 /// Index of the predictions table by game date (declared in `infra/template.yaml`).
@@ -135,7 +135,10 @@ impl PredictionTable {
     }
 
     /// Every page of a Query, decoded.
-    async fn all(&self, query: QueryFluentBuilder) -> Result<Vec<Prediction>, StoreError> {
+    async fn all<T: serde::de::DeserializeOwned>(
+        &self,
+        query: QueryFluentBuilder,
+    ) -> Result<Vec<T>, StoreError> {
         let items: Vec<_> = query
             .into_paginator()
             .items()
@@ -177,6 +180,33 @@ impl PredictionTable {
             (keys::PREDICTION_KEY.to_string(), s(prediction_key)),
         ]);
         get_decoded(&self.client, &self.table, key).await
+    }
+}
+
+/// Only the two attributes the counts need are returned.
+#[derive(serde::Deserialize)]
+struct MarketAndLine {
+    market: Market,
+    line_source: LineSource,
+}
+
+impl PredictionCounts for PredictionTable {
+    async fn line_counts(
+        &self,
+        game_date: chrono::NaiveDate,
+    ) -> Result<Vec<MarketLineCount>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_GAME_DATE_INDEX)
+            .key_condition_expression("game_date = :d")
+            .expression_attribute_values(":d", s(game_date.to_string()))
+            .projection_expression("market, line_source");
+        let rows: Vec<MarketAndLine> = self.all(query).await?;
+        Ok(count_by_market(
+            rows.into_iter().map(|r| (r.market, r.line_source)),
+        ))
     }
 }
 
