@@ -192,11 +192,7 @@ impl LocalStack {
             .map(String::from)
             .collect::<Vec<_>>()
         {
-            let props = &self.template.resources[&id].properties;
-            let name = match props.get("TopicName") {
-                Some(v) => self.resolver().resolve(v)?,
-                None => format!("{}-{id}", self.name),
-            };
+            let name = self.physical_name(&id, "TopicName")?;
             let arn = sns
                 .create_topic()
                 .name(&name)
@@ -214,11 +210,7 @@ impl LocalStack {
             .map(String::from)
             .collect::<Vec<_>>()
         {
-            let props = &self.template.resources[&id].properties;
-            let name = match props.get("Name") {
-                Some(v) => self.resolver().resolve(v)?,
-                None => format!("{}-{id}", self.name),
-            };
+            let name = self.physical_name(&id, "Name")?;
             let arn = events
                 .create_event_bus()
                 .name(&name)
@@ -295,6 +287,14 @@ impl LocalStack {
             self.physical.insert(id, Physical::Named { name, arn });
         }
         Ok(())
+    }
+
+    /// The name the template gives a resource in `property`, else `{stack}-{id}`.
+    fn physical_name(&self, id: &str, property: &str) -> Result<String> {
+        match self.template.resources[id].properties.get(property) {
+            Some(v) => self.resolver().resolve(v),
+            None => Ok(format!("{}-{id}", self.name)),
+        }
     }
 
     /// Resolves template values against this stack.

@@ -124,14 +124,17 @@ impl PredictionTable {
         &self,
         game_date: chrono::NaiveDate,
     ) -> Result<Vec<Prediction>, StoreError> {
-        let query = self
-            .client
+        self.all(self.by_game_date(game_date)).await
+    }
+
+    /// A Query of one game date on the `by-game-date` index.
+    fn by_game_date(&self, game_date: chrono::NaiveDate) -> QueryFluentBuilder {
+        self.client
             .query()
             .table_name(&self.table)
             .index_name(BY_GAME_DATE_INDEX)
             .key_condition_expression("game_date = :d")
-            .expression_attribute_values(":d", s(game_date.to_string()));
-        self.all(query).await
+            .expression_attribute_values(":d", s(game_date.to_string()))
     }
 
     /// Every page of a Query, decoded.
@@ -196,12 +199,7 @@ impl PredictionCounts for PredictionTable {
         game_date: chrono::NaiveDate,
     ) -> Result<Vec<MarketLineCount>, StoreError> {
         let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_GAME_DATE_INDEX)
-            .key_condition_expression("game_date = :d")
-            .expression_attribute_values(":d", s(game_date.to_string()))
+            .by_game_date(game_date)
             .projection_expression("market, line_source");
         let rows: Vec<MarketAndLine> = self.all(query).await?;
         Ok(count_by_market(
