@@ -4,6 +4,7 @@
 //! local replay (the writer on a season's slates, then late data healed by the
 //! completeness check). Used by the `nba-props` binary, the integration tests and the benches.
 
+pub mod backtest;
 pub mod bill;
 pub mod box_score_source;
 pub mod breaker_status;
@@ -20,6 +21,7 @@ pub mod prop_names;
 pub mod provision;
 pub mod replay;
 pub mod runtime_api;
+pub mod season_store;
 pub mod stack_resources;
 pub mod template;
 pub mod topic_relay;

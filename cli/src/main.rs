@@ -99,6 +99,20 @@ enum Command {
     Predictions(operator::PredictionsArgs),
     /// Circuit breakers open now, newest first; `show KEY`; `reset KEY`.
     Breakers(operator::BreakersArgs),
+    /// Judge the models against the sportsbook line on dates no fit has seen, through
+    /// the processors' own feature code.
+    Backtest {
+        /// The `shared/data/nba` folder (default: `../shared/data/nba` when it is there,
+        /// else the committed fixtures, as the report says).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// First date judged: fitting may use the dates before it, never it or later.
+        #[arg(long, default_value = "2025-11-01")]
+        evaluate_from: NaiveDate,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Cut the committed fixtures from the full data.
     Fixtures {
         /// The `shared/data/nba` folder.
@@ -287,6 +301,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             dataset::write_fixtures(&data, &out, from, to, lines_from)?;
             println!("wrote fixtures to {}", out.display());
+        }
+        Command::Backtest {
+            data,
+            evaluate_from,
+            json,
+        } => {
+            let data = match data {
+                Some(dir) => dataset_2025_26(Some(dir))?,
+                None => match dataset::shared_data_dir() {
+                    Some(dir) => Dataset::full_2025_26(&dir)?,
+                    None => {
+                        eprintln!(
+                            "../shared/data/nba is not beside the repository: backtesting on the committed fixtures"
+                        );
+                        Dataset::fixtures()?
+                    }
+                },
+            };
+            let models: [&dyn nba_props_cli::backtest::Model; 1] =
+                [&nba_props_cli::backtest::BaselineV1];
+            let report =
+                nba_props_cli::backtest::run_backtest(&data, evaluate_from, &models).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                report.write_text(&mut std::io::stdout().lock())?;
+            }
         }
         Command::Predictions(args) => return operator::predictions(args).await,
         Command::Breakers(args) => return operator::breakers(args).await,

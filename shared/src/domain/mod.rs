@@ -12,8 +12,11 @@
 //!   `prediction_writer`: the writer's batch.
 //! - `completeness`: the morning check, breaker resets and backfill requests.
 //! - `batch`: failures of one queue batch, record by record.
+//! - `backtest`: how predictions are judged against the line (errors, calls with
+//!   their interval, calibration).
 
 pub mod backfill;
+pub mod backtest;
 pub mod batch;
 pub mod boxscore_v3;
 pub mod breaker;
