@@ -461,6 +461,45 @@ async fn the_same_inputs_priced_otherwise_are_a_conflict_and_change_nothing() ->
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deployed_model_stores_its_version_and_its_probability_of_over() -> Result<()> {
+    let stack = fresh_stack("model-v2").await?;
+    let writer = stack.prediction_writer().await?;
+    // The template's default model.
+    assert_eq!(
+        writer.config.model_version,
+        nba_props::domain::model_v2::MODEL_V2
+    );
+    let (request, inputs) = player_with_three_lines(&writer).await?;
+    let (_, tally) = handle_batch(&writer.writer, event(&[("a".into(), request.to_body())])).await;
+    assert_eq!(tally.created, 3);
+    for (market, line) in &inputs.lines {
+        let stored = writer
+            .predictions
+            .get(
+                &request.player_lookup,
+                &nba_props::model::Prediction::key_for(request.game_date, *market),
+            )
+            .await?
+            .expect("stored");
+        assert_eq!(stored.model_version, "line-shrinkage-v2");
+        let p = stored.p_over.expect("a probability with a line");
+        assert!(0.0 < p && p < 1.0, "{p}");
+        // A call only where the probability beats the posted price's break-even.
+        use nba_props::domain::prop_lines::implied_probability as be;
+        use nba_props::model::Recommendation::*;
+        let expected = if p > be(line.over_odds) {
+            Over
+        } else if 1.0 - p > be(line.under_odds) {
+            Under
+        } else {
+            Pass
+        };
+        assert_eq!(stored.recommendation, expected, "{market}: {stored:?}");
+    }
+    Ok(())
+}
+
 /// Keeps the body of every BatchGetItem a client sends.
 #[derive(Debug, Clone, Default)]
 struct BatchGetBodies(Arc<std::sync::Mutex<Vec<String>>>);

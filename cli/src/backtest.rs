@@ -16,16 +16,18 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use nba_props::config::DEFAULT_BOOK_PRIORITY;
 use nba_props::domain::backtest::{CalibrationBin, CallStats, ErrorStats, Row, calibration};
+use nba_props::domain::model_v2::{Coefficients, MODEL_V2};
 use nba_props::domain::prediction::baseline_prediction;
 use nba_props::domain::processors::{ProcessorError, ProcessorOutput, run};
 use nba_props::domain::prop_lines::{BookPriority, PlayerNames, choose_lines};
 use nba_props::model::ids::{player_entity_id, team_entity_id};
 use nba_props::model::{
-    Market, PlayerGameFeatures, ProcessorName, PropLine, WorkItem, player_lookup,
+    Market, PlayerGameFeatures, ProcessorName, PropLine, Recommendation, WorkItem, player_lookup,
 };
 use serde::Serialize;
 
 use crate::dataset::{Dataset, morning_of};
+use crate::model_fit::fit_before;
 use crate::season_store::{SeasonStore, StoredOutputs};
 
 /// Edge thresholds (|prediction - line|) at which calls are counted.
@@ -154,12 +156,39 @@ fn computed(
     }
 }
 
-/// A model as the backtest sees it: a value and, optionally, a probability of OVER.
+/// What a model says for one row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelSays {
+    /// Predicted value.
+    pub value: f64,
+    /// Stated probability of OVER, if the model states one.
+    pub p_over: Option<f64>,
+    /// Its own call as production would store it: `Some(true)` OVER, `Some(false)`
+    /// UNDER, `None` PASS or no line.
+    pub call: Option<bool>,
+}
+
+impl ModelSays {
+    fn new(value: f64, p_over: Option<f64>, recommendation: Recommendation) -> Self {
+        let call = match recommendation {
+            Recommendation::Over => Some(true),
+            Recommendation::Under => Some(false),
+            Recommendation::Pass | Recommendation::NoLine => None,
+        };
+        Self {
+            value,
+            p_over,
+            call,
+        }
+    }
+}
+
+/// A model as the backtest sees it.
 pub trait Model {
     /// Its `model_version`.
     fn name(&self) -> &str;
-    /// Its prediction for a row.
-    fn predict(&self, row: &FeatureRow) -> (f64, Option<f64>);
+    /// What it says for a row.
+    fn predict(&self, row: &FeatureRow) -> ModelSays;
 }
 
 /// `baseline-v1`, as the writer computes it; it states no probability.
@@ -170,8 +199,55 @@ impl Model for BaselineV1 {
         "baseline-v1"
     }
 
-    fn predict(&self, row: &FeatureRow) -> (f64, Option<f64>) {
-        (baseline_prediction(&row.features, row.market), None)
+    fn predict(&self, row: &FeatureRow) -> ModelSays {
+        let value = baseline_prediction(&row.features, row.market);
+        let line = row.line.as_ref().map(|l| l.line);
+        ModelSays::new(
+            value,
+            None,
+            Recommendation::against(row.market, value, line),
+        )
+    }
+}
+
+/// `line-shrinkage-v2` with coefficients refitted at each evaluated date on the rows
+/// before it (rolling origin): no row is judged by coefficients that saw its date.
+pub struct RollingV2 {
+    by_date: BTreeMap<NaiveDate, Coefficients>,
+}
+
+impl RollingV2 {
+    /// Fits once per date of `dates` on `fit_rows` before that date.
+    pub fn fit(
+        fit_rows: &[FeatureRow],
+        dates: impl IntoIterator<Item = NaiveDate>,
+    ) -> Result<Self> {
+        let mut by_date = BTreeMap::new();
+        for date in dates {
+            by_date.insert(date, fit_before(fit_rows, date)?);
+        }
+        Ok(Self { by_date })
+    }
+
+    /// The coefficients that judge `date`'s rows.
+    pub fn coefficients_for(&self, date: NaiveDate) -> Option<&Coefficients> {
+        self.by_date.get(&date)
+    }
+}
+
+impl Model for RollingV2 {
+    fn name(&self) -> &str {
+        MODEL_V2
+    }
+
+    fn predict(&self, row: &FeatureRow) -> ModelSays {
+        let coefficients = &self.by_date[&row.features.game_date];
+        let line = row
+            .line
+            .as_ref()
+            .map(|l| (l.line, l.over_odds, l.under_odds));
+        let e = coefficients.estimate(&row.features, row.market, line);
+        ModelSays::new(e.value, e.p_over, e.recommendation)
     }
 }
 
@@ -188,6 +264,8 @@ pub struct MarketEvaluation {
     pub model_errors: ErrorStats,
     /// The line's errors on the same rows.
     pub line_errors: ErrorStats,
+    /// The model's own recommendations (what production stores as OVER/UNDER).
+    pub recommended: CallStats,
     /// Calls at each edge threshold.
     pub calls: Vec<CallStats>,
     /// Calibration of the stated probability of OVER (empty if it states none).
@@ -203,31 +281,37 @@ pub fn evaluate(
     Market::ALL
         .into_iter()
         .map(|market| {
-            let judged: Vec<Row> = rows
+            let judged: Vec<(Row, Option<bool>)> = rows
                 .iter()
                 .filter(|r| r.market == market && dates.contains(&r.features.game_date))
                 .filter_map(|r| {
-                    let line = r.line.as_ref()?.line;
-                    let (predicted, p_over) = model.predict(r);
-                    Some(Row {
-                        predicted,
-                        line,
-                        actual: r.actual,
-                        p_over,
-                    })
+                    let line = r.line.as_ref()?;
+                    let says = model.predict(r);
+                    Some((
+                        Row {
+                            predicted: says.value,
+                            line: line.line,
+                            actual: r.actual,
+                            p_over: says.p_over,
+                            odds: Some((line.over_odds, line.under_odds)),
+                        },
+                        says.call,
+                    ))
                 })
                 .collect();
+            let plain: Vec<Row> = judged.iter().map(|(r, _)| *r).collect();
             MarketEvaluation {
                 model: model.name().to_string(),
                 market,
-                rows: judged.len(),
-                model_errors: ErrorStats::of(&judged, |r| r.predicted),
-                line_errors: ErrorStats::of(&judged, |r| r.line),
+                rows: plain.len(),
+                model_errors: ErrorStats::of(&plain, |r| r.predicted),
+                line_errors: ErrorStats::of(&plain, |r| r.line),
+                recommended: CallStats::recommended(judged.iter().map(|(r, c)| (r, *c))),
                 calls: EDGE_THRESHOLDS
                     .iter()
-                    .map(|t| CallStats::at(&judged, *t))
+                    .map(|t| CallStats::at(&plain, *t))
                     .collect(),
-                calibration: calibration(&judged, CALIBRATION_BINS),
+                calibration: calibration(&plain, CALIBRATION_BINS),
             }
         })
         .collect()
@@ -236,26 +320,46 @@ pub fn evaluate(
 /// The backtest's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestReport {
-    /// Where the data came from.
+    /// Where the judged data came from.
     pub source: String,
-    /// Dates any fitting may use (none for baseline-v1).
-    pub fit_dates: (NaiveDate, NaiveDate),
-    /// Dates judged: never seen by any fit.
+    /// What the fits may use, in words (the dates of each part).
+    pub fit_data: Vec<String>,
+    /// Dates judged; each is judged by coefficients fitted on the dates before it.
     pub evaluation_dates: (NaiveDate, NaiveDate),
-    /// What the rows cover.
+    /// What the judged season's rows cover.
     pub coverage: Coverage,
     /// Each model on each market.
     pub evaluations: Vec<MarketEvaluation>,
 }
 
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or("-".into(), |r| format!("{:.1}%", 100.0 * r))
+}
+
+fn interval(i: Option<(f64, f64)>) -> String {
+    i.map_or("-".into(), |(lo, hi)| {
+        format!("{:.1}% .. {:.1}%", 100.0 * lo, 100.0 * hi)
+    })
+}
+
 impl BacktestReport {
+    /// One model's evaluation of one market.
+    pub fn evaluation(&self, model: &str, market: Market) -> Option<&MarketEvaluation> {
+        self.evaluations
+            .iter()
+            .find(|e| e.model == model && e.market == market)
+    }
+
     /// Writes the report as tables.
     pub fn write_text(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         writeln!(out, "backtest on {}", self.source)?;
+        for f in &self.fit_data {
+            writeln!(out, "fit data: {f}")?;
+        }
         writeln!(
             out,
-            "fit dates {} .. {}; evaluation dates {} .. {} (never used by a fit)",
-            self.fit_dates.0, self.fit_dates.1, self.evaluation_dates.0, self.evaluation_dates.1
+            "evaluated: {} .. {}, each date with coefficients fitted only on the dates before it",
+            self.evaluation_dates.0, self.evaluation_dates.1
         )?;
         let c = &self.coverage;
         writeln!(
@@ -265,13 +369,13 @@ impl BacktestReport {
         )?;
         writeln!(
             out,
-            "{:<12} {:<9} {:>5}  {:>20}  {:>20}",
-            "model", "market", "rows", "model MAE/RMSE/bias", "line MAE/RMSE/bias"
+            "{:<18} {:<9} {:>5}  {:>20}  {:>20}",
+            "model", "market", "rows", "model MAE RMSE bias", "line MAE RMSE bias"
         )?;
         for e in &self.evaluations {
             writeln!(
                 out,
-                "{:<12} {:<9} {:>5}  {:>6.2} {:>6.2} {:>6.2}  {:>6.2} {:>6.2} {:>6.2}",
+                "{:<18} {:<9} {:>5}  {:>6.3} {:>6.3} {:>6.3}  {:>6.3} {:>6.3} {:>6.3}",
                 e.model,
                 e.market.as_str(),
                 e.rows,
@@ -285,73 +389,114 @@ impl BacktestReport {
         }
         writeln!(
             out,
-            "\n{:<12} {:<9} {:>5}  {:>5}  {:>4}  {:>6}  {:>8}  95% interval",
-            "model", "market", "edge", "calls", "hits", "pushes", "hit rate"
+            "\n{:<18} {:<9} {:>5}  {:>5}  {:>4}  {:>6}  {:>8}  {:>17}  {:>6}",
+            "model", "market", "edge", "calls", "hits", "pushes", "hit rate", "95% interval", "ROI"
         )?;
         for e in &self.evaluations {
-            for c in &e.calls {
+            for c in std::iter::once(&e.recommended).chain(&e.calls) {
                 writeln!(
                     out,
-                    "{:<12} {:<9} {:>5.1}  {:>5}  {:>4}  {:>6}  {:>8}  {}",
+                    "{:<18} {:<9} {:>5}  {:>5}  {:>4}  {:>6}  {:>8}  {:>17}  {:>6}",
                     e.model,
                     e.market.as_str(),
-                    c.threshold,
+                    c.threshold.map_or("own".into(), |t| format!("{t:.1}")),
                     c.calls,
                     c.hits,
                     c.pushes,
-                    c.hit_rate
-                        .map_or("-".into(), |r| format!("{:.1}%", 100.0 * r)),
-                    c.interval.map_or("-".into(), |(lo, hi)| format!(
-                        "{:.1}% .. {:.1}%",
-                        100.0 * lo,
-                        100.0 * hi
-                    ))
+                    percent(c.hit_rate),
+                    interval(c.interval),
+                    c.roi.map_or("-".into(), |r| format!("{:+.1}%", 100.0 * r))
+                )?;
+            }
+        }
+        for e in self
+            .evaluations
+            .iter()
+            .filter(|e| !e.calibration.is_empty())
+        {
+            writeln!(
+                out,
+                "\ncalibration of {} {} (stated P(over) → observed)",
+                e.model,
+                e.market.as_str()
+            )?;
+            for b in &e.calibration {
+                writeln!(
+                    out,
+                    "  {:.1}-{:.1}  {:>4} rows  stated {:>5.1}%  observed {:>5.1}%",
+                    b.from,
+                    b.to,
+                    b.rows,
+                    100.0 * b.stated,
+                    100.0 * b.observed
                 )?;
             }
         }
         writeln!(
             out,
-            "\nbreak-even at -110 is 52.4%; a hit rate far above 56% is a leakage alarm"
+            "\nedge \"own\": the model's stored recommendations; break-even at -110 is 52.4%; a hit rate far above 56% is a leakage alarm"
         )?;
         Ok(())
     }
 }
 
-/// Runs the backtest of the models on `dataset`, judging `evaluation_from` onwards.
+/// The span of the rows' dates.
+fn date_span(rows: &[FeatureRow]) -> Option<(NaiveDate, NaiveDate)> {
+    let first = rows.iter().map(|r| r.features.game_date).min()?;
+    let last = rows.iter().map(|r| r.features.game_date).max()?;
+    Some((first, last))
+}
+
+/// Runs the backtest on `judged` (a season with lines) from `evaluation_from` on; the
+/// fits also use `fit_only` (an earlier season, never judged) when given.
 pub async fn run_backtest(
-    dataset: &Dataset,
+    judged: &Dataset,
+    fit_only: Option<&Dataset>,
     evaluation_from: NaiveDate,
-    models: &[&dyn Model],
 ) -> Result<BacktestReport> {
-    let (rows, coverage) = feature_rows(dataset).await?;
-    let first = rows
-        .iter()
-        .map(|r| r.features.game_date)
-        .min()
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "no player-game has features in {}",
-                dataset.source.display()
-            )
-        })?;
-    let last = rows
-        .iter()
-        .map(|r| r.features.game_date)
-        .max()
-        .expect("rows are not empty");
+    let (rows, coverage) = feature_rows(judged).await?;
+    let (first, last) = date_span(&rows).ok_or_else(|| {
+        anyhow::anyhow!("no player-game has features in {}", judged.source.display())
+    })?;
     if evaluation_from <= first || evaluation_from > last {
         anyhow::bail!(
             "the evaluation must start after the data's first date with features ({first}) and by its last ({last}); got {evaluation_from}"
         );
     }
-    let fit_end = evaluation_from.pred_opt().expect("a previous date");
+    let mut fit_data = Vec::new();
+    let mut fit_rows = Vec::new();
+    if let Some(earlier) = fit_only {
+        let (earlier_rows, _) = feature_rows(earlier).await?;
+        if let Some((a, b)) = date_span(&earlier_rows) {
+            fit_data.push(format!(
+                "{}: {a} .. {b} ({} rows, never judged)",
+                earlier.source.display(),
+                earlier_rows.len()
+            ));
+        }
+        fit_rows = earlier_rows;
+    }
+    fit_data.push(format!(
+        "{}: {first} up to the day before each evaluated date (rolling origin)",
+        judged.source.display()
+    ));
+    fit_rows.extend(rows.iter().cloned());
+    let evaluated: Vec<NaiveDate> = rows
+        .iter()
+        .map(|r| r.features.game_date)
+        .filter(|d| *d >= evaluation_from)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let v2 = RollingV2::fit(&fit_rows, evaluated)?;
+    let models: [&dyn Model; 2] = [&BaselineV1, &v2];
     let evaluations = models
         .iter()
         .flat_map(|m| evaluate(*m, &rows, evaluation_from..=last))
         .collect();
     Ok(BacktestReport {
-        source: dataset.source.display().to_string(),
-        fit_dates: (first, fit_end),
+        source: judged.source.display().to_string(),
+        fit_data,
         evaluation_dates: (evaluation_from, last),
         coverage,
         evaluations,

@@ -5,6 +5,7 @@
 //! completeness check). Used by the `nba-props` binary, the integration tests and the benches.
 
 pub mod backtest;
+pub mod backtest_plot;
 pub mod bill;
 pub mod box_score_source;
 pub mod breaker_status;
@@ -14,6 +15,7 @@ pub mod event_source;
 pub mod fault_proxy;
 pub mod local_aws;
 pub mod local_functions;
+pub mod model_fit;
 pub mod nba_data;
 pub mod operator;
 pub mod prediction_audit;

@@ -109,9 +109,22 @@ enum Command {
         /// First date judged: fitting may use the dates before it, never it or later.
         #[arg(long, default_value = "2025-11-01")]
         evaluate_from: NaiveDate,
+        /// Also draw calibration and hit rate by edge into this SVG file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Fit `line-shrinkage-v2` on every date of the data (2024-25 and 2025-26) and
+    /// write its coefficients (the committed `shared/src/domain/model_v2.json`).
+    FitModel {
+        /// The `shared/data/nba` folder.
+        #[arg(long, default_value = "../shared/data/nba")]
+        data: PathBuf,
+        /// Where to write the coefficients.
+        #[arg(long, default_value = "shared/src/domain/model_v2.json")]
+        out: PathBuf,
     },
     /// Cut the committed fixtures from the full data.
     Fixtures {
@@ -305,29 +318,56 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Backtest {
             data,
             evaluate_from,
+            plot,
             json,
         } => {
-            let data = match data {
-                Some(dir) => dataset_2025_26(Some(dir))?,
-                None => match dataset::shared_data_dir() {
-                    Some(dir) => Dataset::full_2025_26(&dir)?,
-                    None => {
+            let dir = match data {
+                Some(dir) => Some(dir),
+                None => {
+                    let found = dataset::shared_data_dir();
+                    if found.is_none() {
                         eprintln!(
-                            "../shared/data/nba is not beside the repository: backtesting on the committed fixtures"
+                            "../shared/data/nba is not beside the repository: backtesting on the committed fixtures, without 2024-25"
                         );
-                        Dataset::fixtures()?
                     }
-                },
+                    found
+                }
             };
-            let models: [&dyn nba_props_cli::backtest::Model; 1] =
-                [&nba_props_cli::backtest::BaselineV1];
+            let judged = dataset_2025_26(dir.clone())?;
+            let earlier = match &dir {
+                Some(d) => Some(Dataset::season_without_lines(&d.join("season-2024-25"))?),
+                None => None,
+            };
             let report =
-                nba_props_cli::backtest::run_backtest(&data, evaluate_from, &models).await?;
+                nba_props_cli::backtest::run_backtest(&judged, earlier.as_ref(), evaluate_from)
+                    .await?;
+            if let Some(path) = &plot {
+                nba_props_cli::backtest_plot::write_svg(&report, path)?;
+                eprintln!("plot written to {}", path.display());
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 report.write_text(&mut std::io::stdout().lock())?;
             }
+        }
+        Command::FitModel { data, out } => {
+            let judged = dataset_2025_26(Some(data.clone()))?;
+            let earlier = Dataset::season_without_lines(&data.join("season-2024-25"))?;
+            let mut rows = nba_props_cli::backtest::feature_rows(&earlier).await?.0;
+            rows.extend(nba_props_cli::backtest::feature_rows(&judged).await?.0);
+            let coefficients = nba_props_cli::model_fit::fit(
+                &rows,
+                "cargo run -q -p nba-props-cli -- fit-model --data ../shared/data/nba",
+            )?;
+            std::fs::write(&out, serde_json::to_string_pretty(&coefficients)? + "\n")?;
+            for (market, c) in &coefficients.markets {
+                println!(
+                    "{market}: toward_form {:.3} on {} rows with a line, form on {} rows, spread {:.2} with a line",
+                    c.toward_form, c.line_rows, c.form_rows, c.sigma_with_line
+                );
+            }
+            println!("written to {}", out.display());
         }
         Command::Predictions(args) => return operator::predictions(args).await,
         Command::Breakers(args) => return operator::breakers(args).await,

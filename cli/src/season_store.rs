@@ -171,28 +171,15 @@ impl GameDataStore for SeasonStore {
                 t.opponent_totals = Some(opponent.clone());
             }
         }
-        for p in &b.players {
-            let lookup = player_lookup(&p.name);
-            let opponent = if p.team == b.home.team {
-                &b.away.team
-            } else {
-                &b.home.team
-            };
-            let game = PlayerGame {
-                player_lookup: lookup.clone(),
-                team: p.team.clone(),
-                opponent: opponent.clone(),
-                game_id: b.game_id.clone(),
-                game_date: b.game_date,
-                line: p.clone(),
-            };
+        for game in PlayerGame::of_box_score(b) {
+            let (lookup, team) = (game.player_lookup.clone(), game.team.clone());
             s.player_games
                 .entry(lookup.clone())
                 .or_default()
                 .insert(key.clone(), game);
             let last = s
                 .rosters
-                .entry(p.team.clone())
+                .entry(team)
                 .or_default()
                 .entry(lookup)
                 .or_insert((b.game_date, RosterSource::Lines));

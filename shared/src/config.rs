@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::model::MODEL_VERSIONS;
+
 pub use crate::model::breaker::{BreakerSettings, DEFAULT_LOCKOUT_HOURS, DEFAULT_MAX_ATTEMPTS};
 
 /// Names of the environment variables every function may read.
@@ -56,8 +58,9 @@ pub mod vars {
 /// error, which is retried without being counted. `infra/template.yaml` bounds its
 /// `CircuitBreakerMaxAttempts` parameter the same way.
 pub const MAX_ATTEMPTS_LIMIT: u32 = 4;
-/// Default model label.
-pub const DEFAULT_MODEL_VERSION: &str = "baseline-v1";
+/// Default model: the line-shrinkage model, which recommends only what beats the
+/// posted odds' break-even (`nba-props backtest` compares it with `baseline-v1`).
+pub const DEFAULT_MODEL_VERSION: &str = "line-shrinkage-v2";
 /// Default metrics namespace.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "NbaProps";
 /// Default number of DynamoDB writes in flight per invocation.
@@ -241,8 +244,7 @@ impl WriterConfig {
         Ok(Self {
             predictions_table: required(src, vars::PREDICTIONS_TABLE)?,
             features_table: required(src, vars::FEATURES_TABLE)?,
-            model_version: optional(src, vars::MODEL_VERSION)
-                .unwrap_or_else(|| DEFAULT_MODEL_VERSION.into()),
+            model_version: model_version(src)?,
             metrics_namespace: optional(src, vars::METRICS_NAMESPACE)
                 .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into()),
             write_concurrency: bounded_u32(
@@ -305,6 +307,21 @@ impl ProcessorConfig {
                 .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into()),
             breaker: BreakerSettings::from_source(src)?,
             book_priority: book_priority(src)?,
+        })
+    }
+}
+
+/// `MODEL_VERSION`: one of the models the writer can run.
+fn model_version(src: &impl Source) -> Result<String, ConfigError> {
+    let version =
+        optional(src, vars::MODEL_VERSION).unwrap_or_else(|| DEFAULT_MODEL_VERSION.into());
+    if MODEL_VERSIONS.contains(&version.as_str()) {
+        Ok(version)
+    } else {
+        Err(ConfigError::Invalid {
+            name: vars::MODEL_VERSION,
+            value: version,
+            reason: format!("must be one of {}", MODEL_VERSIONS.join(", ")),
         })
     }
 }
@@ -528,7 +545,24 @@ mod tests {
         let cfg = WriterConfig::from_source(&TABLES).unwrap();
         assert_eq!(cfg.breaker.lockout_hours, 24);
         assert_eq!(cfg.breaker.max_attempts, 3);
-        assert_eq!(cfg.model_version, "baseline-v1");
+        assert_eq!(cfg.model_version, "line-shrinkage-v2");
+    }
+
+    #[test]
+    fn only_a_model_the_writer_can_run_is_accepted() {
+        let with = |m: &'static str| {
+            WriterConfig::from_source(&[
+                ("PREDICTIONS_TABLE", "p"),
+                ("FEATURES_TABLE", "f"),
+                ("MODEL_VERSION", m),
+            ])
+        };
+        assert_eq!(with("baseline-v1").unwrap().model_version, "baseline-v1");
+        let e = with("baseline-v2").unwrap_err().to_string();
+        assert!(
+            e.contains("MODEL_VERSION") && e.contains("line-shrinkage-v2"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -16,6 +16,14 @@ pub struct Row {
     pub actual: f64,
     /// The model's stated probability that the result goes over the line, if it states one.
     pub p_over: Option<f64>,
+    /// American odds of the over and the under at the line's book, when known.
+    pub odds: Option<(i32, i32)>,
+}
+
+/// What a winning one-unit bet at American odds returns on top of the stake.
+pub fn win_units(american: i32) -> f64 {
+    let o = f64::from(american);
+    if o < 0.0 { 100.0 / -o } else { o / 100.0 }
 }
 
 /// Mean absolute error, root mean squared error and mean error (bias: positive means
@@ -67,12 +75,12 @@ pub fn wilson_interval(hits: usize, n: usize) -> Option<(f64, f64)> {
     Some(((centre - half).max(0.0), (centre + half).min(1.0)))
 }
 
-/// The OVER/UNDER calls made when the prediction is at least `threshold` away from the
-/// line, and how they did. A push (result equal to the line) is neither hit nor miss.
+/// OVER/UNDER calls and how they did. A push (result equal to the line) is neither hit
+/// nor miss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CallStats {
-    /// Smallest |prediction - line| called.
-    pub threshold: f64,
+    /// Smallest |prediction - line| called; `None` for the model's own recommendations.
+    pub threshold: Option<f64>,
     /// Calls made.
     pub calls: usize,
     /// Calls the result went the called way.
@@ -83,32 +91,59 @@ pub struct CallStats {
     pub hit_rate: Option<f64>,
     /// 95% interval of the hit rate.
     pub interval: Option<(f64, f64)>,
+    /// Return per unit staked on each call at its posted odds (a push returns the
+    /// stake), when every call's odds are known.
+    pub roi: Option<f64>,
 }
 
 impl CallStats {
-    /// Calls of the rows at `threshold`.
+    /// The calls made when the prediction is at least `threshold` from the line.
     pub fn at(rows: &[Row], threshold: f64) -> Self {
-        let (mut calls, mut hits, mut pushes) = (0, 0, 0);
-        for r in rows {
+        let calls = rows.iter().filter_map(|r| {
             let edge = r.predicted - r.line;
-            if edge.abs() < threshold || edge == 0.0 {
-                continue;
-            }
-            calls += 1;
+            (edge.abs() >= threshold && edge != 0.0).then_some((r, edge > 0.0))
+        });
+        Self::count(Some(threshold), calls)
+    }
+
+    /// The model's own calls: `Some(true)` for OVER, `Some(false)` for UNDER, `None`
+    /// for no call.
+    pub fn recommended<'r>(calls: impl IntoIterator<Item = (&'r Row, Option<bool>)>) -> Self {
+        Self::count(
+            None,
+            calls
+                .into_iter()
+                .filter_map(|(r, over)| over.map(|o| (r, o))),
+        )
+    }
+
+    fn count<'r>(threshold: Option<f64>, calls: impl Iterator<Item = (&'r Row, bool)>) -> Self {
+        let (mut made, mut hits, mut pushes) = (0, 0, 0);
+        let mut units = Some(0.0);
+        for (r, over) in calls {
+            made += 1;
+            let odds = r.odds.map(|(o, u)| if over { o } else { u });
             if r.actual == r.line {
                 pushes += 1;
-            } else if (edge > 0.0) == (r.actual > r.line) {
+            } else if over == (r.actual > r.line) {
                 hits += 1;
+                units = units.zip(odds).map(|(u, o)| u + win_units(o));
+            } else {
+                units = units.zip(odds).map(|(u, _)| u - 1.0);
+            }
+            if odds.is_none() {
+                units = None;
             }
         }
-        let decided = calls - pushes;
+        let decided = made - pushes;
         Self {
             threshold,
-            calls,
+            calls: made,
             hits,
             pushes,
             hit_rate: (decided > 0).then(|| hits as f64 / decided as f64),
             interval: wilson_interval(hits, decided),
+            roi: units.filter(|_| made > 0).map(|u| u / made as f64),
         }
     }
 }
@@ -165,6 +200,7 @@ mod tests {
             line,
             actual,
             p_over: None,
+            odds: Some((-110, -110)),
         }
     }
 
@@ -194,6 +230,27 @@ mod tests {
         let c = CallStats::at(&rows, 0.5);
         assert_eq!((c.calls, c.hits, c.pushes), (5, 2, 1));
         assert_eq!(CallStats::at(&rows, 10.0).hit_rate, None);
+        // The model's own calls: the first two over, the third no call.
+        let own = CallStats::recommended([
+            (&rows[0], Some(true)),
+            (&rows[1], Some(true)),
+            (&rows[2], None),
+            (&rows[3], Some(false)),
+        ]);
+        assert_eq!(
+            (own.threshold, own.calls, own.hits, own.pushes),
+            (None, 3, 2, 0)
+        );
+        // Two wins at -110 and a loss: (2 × 100/110 − 1) / 3 units per call.
+        let roi = own.roi.unwrap();
+        assert!(
+            (roi - (2.0 * 100.0 / 110.0 - 1.0) / 3.0).abs() < 1e-12,
+            "{roi}"
+        );
+        // At 1.0: two wins, a loss and a push.
+        let c = CallStats::at(&rows, 1.0);
+        assert!((c.roi.unwrap() - (2.0 * 100.0 / 110.0 - 1.0) / 4.0).abs() < 1e-12);
+        assert_eq!(win_units(150), 1.5);
     }
 
     #[test]
@@ -216,6 +273,7 @@ mod tests {
                 line: 10.5,
                 actual: if went_over { 12.0 } else { 8.0 },
                 p_over: Some(p),
+                odds: None,
             });
         }
         rows.push(Row {
@@ -223,6 +281,7 @@ mod tests {
             line: 10.0,
             actual: 10.0,
             p_over: Some(0.5),
+            odds: None,
         }); // a push: left out
         let bins = calibration(&rows, 10);
         assert_eq!(bins.len(), 2);

@@ -8,7 +8,8 @@
 //! - `processors/`: the five feature processors, one file each.
 //! - `processor/`: the processor function's work: the batch loop, ingest, fan-out and
 //!   work run under its breaker.
-//! - `prediction`: the baseline model and the prediction items it makes;
+//! - `prediction`: the baseline model and the prediction items it makes; `model_v2`:
+//!   the line-shrinkage model with its probability of OVER;
 //!   `prediction_writer`: the writer's batch.
 //! - `completeness`: the morning check, breaker resets and backfill requests.
 //! - `batch`: failures of one queue batch, record by record.
@@ -22,6 +23,7 @@ pub mod boxscore_v3;
 pub mod breaker;
 pub mod breaker_reset;
 pub mod completeness;
+pub mod model_v2;
 pub mod prediction;
 pub mod prediction_request;
 pub mod prediction_writer;

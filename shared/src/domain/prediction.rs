@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::domain::model_v2::{self, MODEL_V2};
 use crate::domain::prediction_request::PredictionRequest;
 use crate::model::{
     LineSource, Market, PlayerGameFeatures, Prediction, PredictionInputs, Recommendation,
@@ -51,7 +52,8 @@ pub fn baseline_prediction(features: &PlayerGameFeatures, market: Market) -> f64
 }
 
 /// Builds the three predictions for a request from the player's features and the
-/// stored lines. The payload hash covers the inputs and the result, not the request's
+/// stored lines, with the model `model_version` names (`line-shrinkage-v2`, else the
+/// baseline). The payload hash covers the inputs and the result, not the request's
 /// time: a second request that finds the same inputs makes the same prediction, a
 /// duplicate.
 pub fn predictions_for(
@@ -66,9 +68,19 @@ pub fn predictions_for(
     Market::ALL
         .into_iter()
         .map(|market| {
-            let predicted_value = baseline_prediction(features, market);
             let stored = inputs.lines.get(&market);
             let line = stored.map(|l| l.line);
+            let (predicted_value, p_over, recommendation) = if model_version == MODEL_V2 {
+                let e = model_v2::COMMITTED.estimate(
+                    features,
+                    market,
+                    stored.map(|l| (l.line, l.over_odds, l.under_odds)),
+                );
+                (e.value, e.p_over, e.recommendation)
+            } else {
+                let value = baseline_prediction(features, market);
+                (value, None, Recommendation::against(market, value, line))
+            };
             let payload_hash = payload_hash(&[
                 &request.player_lookup,
                 &request.game_date.to_string(),
@@ -76,6 +88,7 @@ pub fn predictions_for(
                 &features.computed_at,
                 &format!("{stored:?}"),
                 &format!("{predicted_value}"),
+                &format!("{p_over:?}"),
                 model_version,
             ]);
             Prediction {
@@ -97,7 +110,8 @@ pub fn predictions_for(
                 line_snapshot_at: stored.map(|l| l.snapshot_at.clone()),
                 previous_line: stored.and_then(|l| l.previous_line),
                 features_at: features.computed_at.clone(),
-                recommendation: Recommendation::against(market, predicted_value, line),
+                p_over,
+                recommendation,
                 model_version: model_version.to_string(),
                 generated_at: generated_at.clone(),
                 is_active: true,
@@ -139,6 +153,41 @@ mod tests {
             Recommendation::against(Market::Rebounds, 5.0, None),
             Recommendation::NoLine
         );
+    }
+
+    #[test]
+    fn the_line_shrinkage_model_stores_its_probability_and_passes_on_the_market() {
+        use crate::model::PropLine;
+        let features = PlayerGameFeatures::example();
+        let points = PropLine::example(&features.player_lookup, Market::Points, 24.5);
+        let inputs = PredictionInputs {
+            features: features.clone(),
+            lines: [(Market::Points, points)].into(),
+        };
+        let request = PredictionRequest {
+            player_lookup: features.player_lookup.clone(),
+            game_date: features.game_date,
+            generated_at: "2025-11-05T17:00:00Z".parse().unwrap(),
+        };
+        let now = "2025-11-05T17:00:01Z".parse().unwrap();
+        let made = predictions_for(&request, &inputs, MODEL_V2, now);
+        let of = |m: Market| made.iter().find(|p| p.market == m).unwrap();
+        let expected =
+            model_v2::COMMITTED.estimate(&features, Market::Points, Some((24.5, -110, -110)));
+        let p = of(Market::Points);
+        assert_eq!(p.model_version, MODEL_V2);
+        assert_eq!(
+            (p.predicted_value, p.p_over, p.recommendation),
+            (expected.value, expected.p_over, expected.recommendation)
+        );
+        assert!(p.p_over.is_some());
+        // Without a line: the form estimate, no probability, no call.
+        let r = of(Market::Rebounds);
+        assert_eq!((r.p_over, r.recommendation), (None, Recommendation::NoLine));
+        // The baseline states no probability.
+        let base = predictions_for(&request, &inputs, "baseline-v1", now);
+        assert!(base.iter().all(|p| p.p_over.is_none()));
+        assert_ne!(base[0].payload_hash, made[0].payload_hash);
     }
 
     #[test]

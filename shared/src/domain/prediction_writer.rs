@@ -344,22 +344,6 @@ mod tests {
         }
     }
 
-    fn line(player: &str, market: Market, line: f64) -> PropLine {
-        PropLine {
-            player_lookup: player.into(),
-            game_date: PlayerGameFeatures::example().game_date,
-            market,
-            line,
-            bookmaker: "draftkings".into(),
-            over_odds: -110,
-            under_odds: -110,
-            snapshot_at: "2025-11-05T16:00:00.000000Z".into(),
-            chosen_by: "test".into(),
-            books: 1,
-            previous_line: None,
-        }
-    }
-
     fn writer_with(fail_batches: bool, fail_first: u32) -> PredictionWriter<Features, Predictions> {
         let mut stored = HashMap::new();
         for lookup in ["lebronjames", "anthonydavis"] {
@@ -369,7 +353,11 @@ mod tests {
                 player_lookup: features.player_lookup.clone(),
                 game_date: features.game_date,
             };
-            let lines = [(Market::Points, line(lookup, Market::Points, 22.5))].into();
+            let lines = [(
+                Market::Points,
+                PropLine::example(lookup, Market::Points, 22.5),
+            )]
+            .into();
             stored.insert(key, PredictionInputs { features, lines });
         }
         let cfg = WriterConfig::from_source(&[("PREDICTIONS_TABLE", "p"), ("FEATURES_TABLE", "f")])

@@ -46,6 +46,10 @@ pub struct PlayerGameFeatures {
     pub opponent_rebounds_factor: f64,
     /// Assists the opponent allows relative to the league.
     pub opponent_assists_factor: f64,
+    /// The opponent's recent pace: possessions per game, both teams averaged (0 when
+    /// unknown: features stored before it was recorded).
+    #[serde(default)]
+    pub opponent_pace: f64,
     /// When the composite computed these features (canonical timestamp). A recompute
     /// that gives the same features keeps the stored time; predictions are ordered by
     /// it and by their line's snapshot time.
@@ -73,6 +77,7 @@ impl PlayerGameFeatures {
             opponent_points_factor: 1.0,
             opponent_rebounds_factor: 1.0,
             opponent_assists_factor: 1.0,
+            opponent_pace: 99.0,
             computed_at: "2025-11-05T12:00:00.000000Z".into(),
         }
     }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::game::{PlayerLine, ScheduleStatus, TeamTotals, ZoneShots};
+use super::game::{BoxScore, PlayerLine, ScheduleStatus, TeamTotals, ZoneShots};
+use super::ids::player_lookup;
 
 /// One team's view of one scheduled game.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +47,24 @@ pub struct PlayerGame {
     pub game_date: NaiveDate,
     /// The line.
     pub line: PlayerLine,
+}
+
+impl PlayerGame {
+    /// Each player line of a box score as stored, with the player's key and opponent.
+    pub fn of_box_score(b: &BoxScore) -> impl Iterator<Item = PlayerGame> + '_ {
+        b.players.iter().map(|p| PlayerGame {
+            player_lookup: player_lookup(&p.name),
+            team: p.team.clone(),
+            opponent: if p.team == b.home.team {
+                b.away.team.clone()
+            } else {
+                b.home.team.clone()
+            },
+            game_id: b.game_id.clone(),
+            game_date: b.game_date,
+            line: p.clone(),
+        })
+    }
 }
 
 /// One player's shots by zone in one game, as stored.

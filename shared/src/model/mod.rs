@@ -28,7 +28,9 @@ pub use game_data::{
 };
 pub use ids::{BreakerKey, player_lookup};
 pub use market::Market;
-pub use prediction::{LineSource, MarketLineCount, Prediction, Recommendation, count_by_market};
+pub use prediction::{
+    LineSource, MODEL_VERSIONS, MarketLineCount, Prediction, Recommendation, count_by_market,
+};
 pub use processor_name::ProcessorName;
 pub use prop_line::{PropLine, PropLineRow, PropLineSnapshot};
 pub use queue_message::QueueMessage;

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::market::Market;
 
+/// The models the writer can run (`MODEL_VERSION`): the baseline, and the
+/// line-shrinkage model (`domain::model_v2`).
+pub const MODEL_VERSIONS: [&str; 2] = ["baseline-v1", "line-shrinkage-v2"];
+
 /// What the writer recommends against a market line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -70,6 +74,10 @@ pub struct Prediction {
     /// Prediction minus line when a line is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge: Option<f64>,
+    /// The model's probability that the result goes over the line (models that state
+    /// one, with a line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_over: Option<f64>,
     /// OVER / UNDER / PASS / NO_LINE.
     pub recommendation: Recommendation,
     /// Model label.

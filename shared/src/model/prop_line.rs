@@ -83,4 +83,22 @@ impl PropLine {
     pub fn feature_key(game_date: NaiveDate, market: Market) -> String {
         format!("prop_line#{game_date}#{market}")
     }
+
+    /// A -110/-110 DraftKings line of a player on the example features' date, for
+    /// unit tests.
+    pub fn example(player_lookup: &str, market: Market, line: f64) -> Self {
+        Self {
+            player_lookup: player_lookup.into(),
+            game_date: super::PlayerGameFeatures::example().game_date,
+            market,
+            line,
+            bookmaker: "draftkings".into(),
+            over_odds: -110,
+            under_odds: -110,
+            snapshot_at: "2025-11-05T16:00:00.000000Z".into(),
+            chosen_by: "test".into(),
+            books: 1,
+            previous_line: None,
+        }
+    }
 }

@@ -451,21 +451,8 @@ impl GameDataStore for GameDataTable {
         // the newer version, never a mix.
         let mut versioned = Vec::new();
         let mut rosters = Vec::new();
-        for p in &b.players {
-            let lookup = player_lookup(&p.name);
-            let opponent = if p.team == b.home.team {
-                &b.away.team
-            } else {
-                &b.home.team
-            };
-            let game = PlayerGame {
-                player_lookup: lookup.clone(),
-                team: p.team.clone(),
-                opponent: opponent.clone(),
-                game_id: b.game_id.clone(),
-                game_date: b.game_date,
-                line: p.clone(),
-            };
+        for game in PlayerGame::of_box_score(b) {
+            let lookup = &game.player_lookup;
             versioned.push(item_of(
                 format!("player#{lookup}"),
                 game_sk(b.game_date, &b.game_id),
@@ -477,7 +464,7 @@ impl GameDataStore for GameDataTable {
                 source: RosterSource::Lines,
             };
             rosters.push(item_of(
-                format!("roster#{}", p.team),
+                format!("roster#{}", game.team),
                 format!("lines#{lookup}"),
                 &roster,
             )?);

@@ -87,6 +87,7 @@ pub async fn player_composite_factors(
         opponent_points_factor: defense.points_factor,
         opponent_rebounds_factor: defense.rebounds_factor,
         opponent_assists_factor: defense.assists_factor,
+        opponent_pace: defense.pace,
         computed_at: canonical_timestamp(now),
     })
 }
