@@ -52,10 +52,11 @@ async fn the_binary_writes_the_events_example_through_the_runtime_api() -> Resul
     writer.features.put_line_if_newer(&line).await?;
 
     // WHEN the binary is invoked with the example, twice (a redelivery)
-    let function = EmulatedFunction::start(
-        env!("CARGO_BIN_EXE_prediction-writer").as_ref(),
-        &stack.function_env("prediction-writer")?,
-    )?;
+    let env = stack.function_env("prediction-writer")?;
+    // The template's default model (its `ModelVersion` parameter).
+    let model = env[nba_props::config::vars::MODEL_VERSION].clone();
+    assert_eq!(model, "line-shrinkage-v2");
+    let function = EmulatedFunction::start(env!("CARGO_BIN_EXE_prediction-writer").as_ref(), &env)?;
     let first = function.invoke(&event_path)?;
     let second = function.invoke(&event_path)?;
 
@@ -74,8 +75,10 @@ async fn the_binary_writes_the_events_example_through_the_runtime_api() -> Resul
                 .await?
                 .expect("prediction stored");
             assert_eq!(stored.generated_at, "2025-11-05T15:00:00.000000Z");
-            assert_eq!(stored.model_version, "baseline-v1");
+            assert_eq!(stored.model_version, model);
             let lined = r.player_lookup == line.player_lookup && market == Market::Points;
+            // The model states its probability of OVER where it has a line, only there.
+            assert_eq!(stored.p_over.is_some(), lined);
             assert_eq!(stored.line, lined.then_some(line.line));
             assert_eq!(
                 stored.line_source,
